@@ -1,0 +1,158 @@
+//! Builds the first-party plugins (`plugins/`) and the test plugins
+//! (`tests/plugins/`) to WebAssembly components, so that `cargo run` and
+//! `cargo test` need nothing but the Rust toolchain.
+//!
+//! First-party plugins are embedded in the binary (the desktop's embedded
+//! defaults); test plugins are laid out as plugin directories whose path the
+//! tests read from `DESKHOST_TEST_PLUGINS_DIR`.
+//!
+//! The plugins are built by a nested `cargo build --target wasm32-wasip2` into
+//! their own target directory (`target/wasm-plugins`), so the outer build's
+//! lock is never contended. The wasm target is installed with rustup when
+//! missing.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const WASM_TARGET: &str = "wasm32-wasip2";
+const PROFILE: &str = "plugin";
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest_dir.parent().unwrap().to_path_buf();
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+
+    for watched in [
+        "plugins",
+        "tests/plugins",
+        "sdk/src",
+        "sdk/wit",
+        "sdk/Cargo.toml",
+        "Cargo.lock",
+    ] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+    println!("cargo:rerun-if-env-changed=DESKHOST_PLUGIN_TARGET_DIR");
+
+    let first_party = plugin_crates(&root.join("plugins"));
+    let test_plugins = plugin_crates(&root.join("tests/plugins"));
+
+    ensure_wasm_target();
+    let target_dir = env::var_os("DESKHOST_PLUGIN_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/wasm-plugins"));
+    build_plugins(&root, &target_dir, first_party.iter().chain(&test_plugins));
+    let wasm_dir = target_dir.join(WASM_TARGET).join(PROFILE);
+
+    // First-party plugins: embedded.
+    let mut code = String::from(
+        "/// First-party plugins embedded in the binary: (manifest, component).\n\
+         pub static EMBEDDED_PLUGINS: &[(&str, &[u8])] = &[\n",
+    );
+    for (name, dir) in &first_party {
+        let wasm = out.join(format!("{name}.wasm"));
+        fs::copy(wasm_dir.join(wasm_file(name)), &wasm).expect("copy plugin component");
+        writeln!(
+            code,
+            "    (include_str!({:?}), include_bytes!({:?})),",
+            dir.join("plugin.toml"),
+            wasm
+        )
+        .unwrap();
+    }
+    code.push_str("];\n");
+    fs::write(out.join("embedded_plugins.rs"), code).unwrap();
+
+    // Test plugins: plugin directories on disk.
+    let test_dir = out.join("test-plugins");
+    for (name, dir) in &test_plugins {
+        let dest = test_dir.join(name);
+        fs::create_dir_all(&dest).unwrap();
+        fs::copy(dir.join("plugin.toml"), dest.join("plugin.toml")).unwrap();
+        fs::copy(wasm_dir.join(wasm_file(name)), dest.join("plugin.wasm")).unwrap();
+    }
+    println!(
+        "cargo:rustc-env=DESKHOST_TEST_PLUGINS_DIR={}",
+        test_dir.display()
+    );
+}
+
+/// Crates directly under `dir` that have a `plugin.toml`, as (name, path).
+/// The crate name is the directory name.
+fn plugin_crates(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut crates: Vec<(String, PathBuf)> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("plugin.toml").is_file() && p.join("Cargo.toml").is_file())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), p))
+        .collect();
+    crates.sort();
+    crates
+}
+
+fn wasm_file(crate_name: &str) -> String {
+    format!("{}.wasm", crate_name.replace('-', "_"))
+}
+
+fn ensure_wasm_target() {
+    let sysroot = Command::new(env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    if let Some(sysroot) = &sysroot
+        && sysroot.join("lib/rustlib").join(WASM_TARGET).is_dir()
+    {
+        return;
+    }
+    println!("cargo:warning=installing the {WASM_TARGET} target with rustup");
+    let status = Command::new("rustup")
+        .args(["target", "add", WASM_TARGET])
+        .status()
+        .expect(
+            "run rustup: install the wasm32-wasip2 target with `rustup target add wasm32-wasip2`",
+        );
+    assert!(status.success(), "`rustup target add {WASM_TARGET}` failed");
+}
+
+fn build_plugins<'a>(
+    root: &Path,
+    target_dir: &Path,
+    crates: impl Iterator<Item = &'a (String, PathBuf)>,
+) {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root)
+        .args(["build", "--target", WASM_TARGET, "--profile", PROFILE])
+        .arg("--target-dir")
+        .arg(target_dir);
+    for (name, _) in crates {
+        cmd.args(["-p", name]);
+    }
+    // The outer build's settings must not leak into the nested one (clippy's
+    // wrapper, host rustflags, the package being built); its jobserver may.
+    for (key, _) in env::vars_os() {
+        let key = key.to_string_lossy();
+        let keep = key == "CARGO_HOME" || key == "CARGO_MAKEFLAGS" || key == "CARGO_NET_OFFLINE";
+        if (key.starts_with("CARGO_") && !keep)
+            || matches!(
+                key.as_ref(),
+                "RUSTC_WORKSPACE_WRAPPER" | "RUSTC_WRAPPER" | "RUSTFLAGS" | "RUSTDOCFLAGS"
+            )
+        {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    let output = cmd.output().expect("run cargo to build the plugins");
+    if !output.status.success() {
+        panic!(
+            "building the plugins failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! Host configuration: where the data lives, what to serve, and the limits
+//! every plugin call runs under. Read from an optional TOML file
+//! (`--config`), with command-line flags on top.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use thiserror::Error;
+
+/// Why the host configuration could not be read.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read host config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid host config.
+    #[error("invalid host config {path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with line and column.
+        message: String,
+    },
+}
+
+/// Limits for plugin calls. Layouts may lower them per widget, never raise
+/// them above these.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Wall-clock deadline of one plugin call.
+    #[serde(with = "humantime_serde_compat")]
+    pub timeout: Duration,
+    /// Linear memory a plugin instance may grow to, in MiB.
+    pub memory_mib: u64,
+    /// Plugin instances that may run at once (pooling allocator slots).
+    pub max_instances: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_millis(250),
+            memory_mib: 64,
+            max_instances: 128,
+        }
+    }
+}
+
+/// The whole host configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HostConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Where SQLite, the compiled-component cache and the outbox live.
+    pub data_dir: PathBuf,
+    /// Layout files to serve; empty means the embedded demo layout.
+    pub layouts: Vec<PathBuf>,
+    /// Directories of installed plugins, each holding one directory per
+    /// plugin (`plugin.toml` and the component).
+    pub plugin_dirs: Vec<PathBuf>,
+    /// Whether the first-party plugins embedded in the binary are installed.
+    pub embedded_plugins: bool,
+    /// Limits of plugin calls.
+    pub limits: Limits,
+    /// Capabilities granted per plugin id, on top of the layout's grants.
+    pub grants: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            layouts: Vec::new(),
+            plugin_dirs: Vec::new(),
+            embedded_plugins: true,
+            limits: Limits::default(),
+            grants: BTreeMap::new(),
+        }
+    }
+}
+
+impl HostConfig {
+    /// Reads a host config file. Relative paths in it are taken relative to
+    /// the file's directory.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config: HostConfig = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let rebase = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        rebase(&mut config.data_dir);
+        config.layouts.iter_mut().for_each(rebase);
+        config.plugin_dirs.iter_mut().for_each(rebase);
+        Ok(config)
+    }
+}
+
+/// Durations written as "250ms" or "2s" in host config.
+mod humantime_serde_compat {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_limits_and_rebases_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("deskhost.toml");
+        std::fs::write(
+            &path,
+            "data_dir = \"d\"\nlayouts = [\"l.toml\"]\n[limits]\ntimeout = \"100ms\"\nmemory_mib = 16\n",
+        )
+        .unwrap();
+        let c = HostConfig::from_file(&path).unwrap();
+        assert_eq!(c.limits.timeout, Duration::from_millis(100));
+        assert_eq!(c.limits.memory_mib, 16);
+        assert_eq!(c.data_dir, dir.path().join("d"));
+        assert_eq!(c.layouts, vec![dir.path().join("l.toml")]);
+    }
+
+    #[test]
+    fn unknown_key_is_refused_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("deskhost.toml");
+        std::fs::write(&path, "[limits]\ntimeout_ms = 100\n").unwrap();
+        let err = HostConfig::from_file(&path).unwrap_err().to_string();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("timeout_ms"), "{err}");
+    }
+}

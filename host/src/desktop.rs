@@ -1,0 +1,288 @@
+//! Desktop assembly: given a validated layout, the installed plugins and a
+//! viewer, decide which widgets the viewer sees on a page, render each one
+//! in its own sandboxed call (in parallel, each under its deadline), and
+//! turn failures into error tiles that carry a tracking ID also written to
+//! the log. One bad widget never takes the page down.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::layout::{Layout, Page, Role, RoleDesk, Widget};
+use crate::plugin::HOST_API_VERSION;
+use crate::runtime::{
+    Call, CallError, CallLimits, LoadedPlugin, Plugins, Runtime, setting_to_wit, types,
+};
+
+/// Who is looking at the desktop. Nothing secret.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    /// Stable user id.
+    pub user_id: String,
+    /// Name shown in the header and to widgets.
+    pub display_name: String,
+    /// The role the user signed in as.
+    pub role: Role,
+    /// The team picked at sign-in.
+    pub team: Option<String>,
+    /// BCP 47 language tag.
+    pub locale: String,
+    /// IANA time zone.
+    pub time_zone: String,
+}
+
+impl Viewer {
+    fn context(&self) -> types::Context {
+        types::Context {
+            user_id: self.user_id.clone(),
+            display_name: self.display_name.clone(),
+            role: match self.role {
+                Role::Supervisor => types::Role::Supervisor,
+                Role::SupervisorAgent => types::Role::SupervisorAgent,
+                Role::Agent => types::Role::Agent,
+            },
+            team: self.team.clone(),
+            locale: self.locale.clone(),
+            time_zone: self.time_zone.clone(),
+        }
+    }
+}
+
+/// Why a tile shows an error instead of its view.
+#[derive(Debug, Clone)]
+pub struct TileError {
+    /// Short reason for the user.
+    pub reason: String,
+    /// Quoted to the admin; the same ID is in the host log.
+    pub tracking_id: String,
+}
+
+/// One rendered tile.
+#[derive(Debug, Clone)]
+pub struct Tile {
+    /// The widget instance from the layout.
+    pub widget: Arc<Widget>,
+    /// Its view, or why there is none.
+    pub result: Result<types::View, TileError>,
+}
+
+/// A page assembled for one viewer.
+#[derive(Debug, Clone)]
+pub struct AssembledPage {
+    /// The page's id (`home` for the home page).
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Navigation: (id, title) of every page of the viewer's role.
+    pub nav: Vec<(String, String)>,
+    /// Tiles in reading order (row, then column).
+    pub tiles: Vec<Tile>,
+}
+
+impl AssembledPage {
+    /// Whether some tile failed: the page shows the "Some features are
+    /// unavailable" banner.
+    pub fn degraded(&self) -> bool {
+        self.tiles.iter().any(|t| t.result.is_err())
+    }
+}
+
+/// A layout bound to the plugins that serve it.
+pub struct Desktop {
+    layout: Layout,
+    /// Widgets by role and id, shared with rendered tiles.
+    widgets: BTreeMap<(Role, String), Arc<Widget>>,
+    plugins: Arc<Plugins>,
+    runtime: Arc<Runtime>,
+    grants: BTreeMap<String, Arc<[String]>>,
+}
+
+impl Desktop {
+    /// Binds `layout` (already checked against `plugins`) to the runtime.
+    /// `host_grants` are the host config's grants, merged with the layout's.
+    pub fn new(
+        layout: Layout,
+        plugins: Arc<Plugins>,
+        runtime: Arc<Runtime>,
+        host_grants: &BTreeMap<String, Vec<String>>,
+    ) -> Self {
+        let mut widgets = BTreeMap::new();
+        for (role, desk) in &layout.roles {
+            for page in desk.all_pages() {
+                for w in &page.widgets {
+                    widgets.insert((*role, w.id.clone()), Arc::new(w.clone()));
+                }
+            }
+        }
+        let mut grants: BTreeMap<String, Vec<String>> = host_grants.clone();
+        for (plugin, config) in &layout.plugins {
+            grants
+                .entry(plugin.clone())
+                .or_default()
+                .extend(config.grants.iter().cloned());
+        }
+        let grants = grants
+            .into_iter()
+            .map(|(k, mut v)| {
+                v.sort();
+                v.dedup();
+                (k, Arc::from(v))
+            })
+            .collect();
+        Desktop {
+            layout,
+            widgets,
+            plugins,
+            runtime,
+            grants,
+        }
+    }
+
+    /// The layout being served.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The installed plugins.
+    pub fn plugins(&self) -> &Plugins {
+        &self.plugins
+    }
+
+    /// The host API version, for the status output.
+    pub fn api_version(&self) -> semver::Version {
+        HOST_API_VERSION
+    }
+
+    fn desk(&self, role: Role) -> Option<&RoleDesk> {
+        self.layout.roles.get(&role)
+    }
+
+    /// Assembles page `page_id` for `viewer`: `None` when the viewer's role
+    /// has no such page.
+    pub async fn page(&self, viewer: &Viewer, page_id: &str) -> Option<AssembledPage> {
+        let Some(desk) = self.desk(viewer.role) else {
+            // No section for this role: an empty home page, not an error.
+            return (page_id == "home").then(|| AssembledPage {
+                id: "home".into(),
+                title: "Home".into(),
+                nav: vec![("home".into(), "Home".into())],
+                tiles: Vec::new(),
+            });
+        };
+        let page: &Page = desk.page(page_id)?;
+        let mut visible: Vec<&Widget> = page
+            .widgets
+            .iter()
+            .filter(|w| w.visible.allows(viewer.role, viewer.team.as_deref()))
+            .collect();
+        visible.sort_by_key(|w| (w.row, w.column));
+        let tiles = futures::future::join_all(
+            visible
+                .into_iter()
+                .map(|w| self.render_widget(viewer, self.widget_arc(viewer.role, &w.id), None)),
+        )
+        .await;
+        Some(AssembledPage {
+            id: page.id.clone(),
+            title: page.title.clone(),
+            nav: desk
+                .all_pages()
+                .map(|p| (p.id.clone(), p.title.clone()))
+                .collect(),
+            tiles,
+        })
+    }
+
+    fn widget_arc(&self, role: Role, id: &str) -> Arc<Widget> {
+        self.widgets[&(role, id.to_owned())].clone()
+    }
+
+    /// Renders one widget for `viewer` (after an action when `action` is
+    /// set). `None` when the viewer cannot see a widget with that id.
+    pub async fn tile(
+        &self,
+        viewer: &Viewer,
+        widget_id: &str,
+        action: Option<types::Action>,
+    ) -> Option<Tile> {
+        let widget = self
+            .widgets
+            .get(&(viewer.role, widget_id.to_owned()))?
+            .clone();
+        if !widget.visible.allows(viewer.role, viewer.team.as_deref()) {
+            return None;
+        }
+        Some(self.render_widget(viewer, widget, action).await)
+    }
+
+    async fn render_widget(
+        &self,
+        viewer: &Viewer,
+        widget: Arc<Widget>,
+        action: Option<types::Action>,
+    ) -> Tile {
+        let plugin: Arc<LoadedPlugin> = match self.plugins.get(&widget.plugin, &widget.version) {
+            Some(p) => p.clone(),
+            None => {
+                // Cannot happen for a checked layout; still, fail the tile only.
+                let result = Err(self.failure(&widget, "its plugin is not installed".into()));
+                return Tile { widget, result };
+            }
+        };
+        let runtime = self.runtime.clone();
+        let defaults = runtime.default_call_limits();
+        let limits = CallLimits {
+            timeout: widget.limits.timeout.unwrap_or(defaults.timeout),
+            memory_mib: widget.limits.memory_mib.unwrap_or(defaults.memory_mib),
+        };
+        let grants = self
+            .grants
+            .get(&widget.plugin)
+            .cloned()
+            .unwrap_or_else(|| Arc::from([]));
+        let context = viewer.context();
+        let settings: Vec<types::Setting> = widget
+            .settings
+            .iter()
+            .map(|(name, value)| setting_to_wit(name, value))
+            .collect();
+        let w = widget.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let call = Call {
+                widget: &w.id,
+                grants,
+                limits,
+                context: &context,
+                settings: &settings,
+            };
+            match &action {
+                Some(a) => runtime.on_action(&plugin, &call, a),
+                None => runtime.render(&plugin, &call),
+            }
+        })
+        .await
+        .unwrap_or_else(|e| Err(CallError::Trap(format!("the host's worker failed: {e}"))));
+        let result = outcome.map_err(|e| {
+            let reason = match &e {
+                CallError::Widget(message) => message.clone(),
+                other => format!("This widget {other}."),
+            };
+            self.failure(&widget, reason)
+        });
+        Tile { widget, result }
+    }
+
+    fn failure(&self, widget: &Widget, reason: String) -> TileError {
+        let tracking_id = uuid::Uuid::new_v4().to_string();
+        tracing::error!(
+            widget = %widget.id,
+            plugin = %widget.plugin,
+            version = %widget.version,
+            tracking_id = %tracking_id,
+            "widget failed: {reason}"
+        );
+        TileError {
+            reason,
+            tracking_id,
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! # deskhost
+//!
+//! A host that builds a contact-center supervisor desktop out of
+//! WebAssembly widget plugins placed by admin-written TOML layouts.
+//!
+//! Modules, one concern each:
+//! - [`config`]: host configuration and limits;
+//! - [`plugin`]: what a plugin is, independent of the runtime;
+//! - [`runtime`]: wasmtime engine, compiled-component cache, plugin calls;
+//! - [`layout`]: layout files, their validation and diagnostics;
+//! - [`desktop`]: assembling a page for a viewer from layout and plugins;
+//! - [`web`]: the HTTP server and the HTML of the desktop;
+//! - [`store`]: persistent storage (SQLite).
+
+pub mod app;
+pub mod config;
+pub mod desktop;
+pub mod layout;
+pub mod plugin;
+pub mod runtime;
+pub mod store;
+pub mod web;
+
+/// First-party plugins built by `build.rs` and embedded in the binary.
+pub mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_plugins.rs"));
+
+    /// Directory of the test plugins that `build.rs` builds (one plugin
+    /// directory each). Used by the test suites.
+    pub const TEST_PLUGINS_DIR: &str = env!("DESKHOST_TEST_PLUGINS_DIR");
+}
+
+/// The current Unix time in milliseconds.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

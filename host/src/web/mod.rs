@@ -1,0 +1,295 @@
+//! The HTTP server (axum): the desktop pages, tile actions, health check
+//! and embedded static assets. Handlers stay thin: they turn a request
+//! into a [`Viewer`] and a call on the [`Desktop`], then render HTML.
+
+pub mod assets;
+pub mod html;
+pub mod view;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::desktop::{Desktop, Viewer};
+use crate::layout::Role;
+use crate::runtime::types;
+use assets::Assets;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The desktop being served.
+    pub desktop: Arc<Desktop>,
+    /// Embedded static files.
+    pub assets: Arc<Assets>,
+    /// Whether the header shows the developer role switch (until sign-in
+    /// exists, it is how the role and team are picked).
+    pub dev_switch: bool,
+}
+
+impl AppState {
+    /// State serving `desktop`.
+    pub fn new(desktop: Desktop) -> Self {
+        AppState {
+            desktop: Arc::new(desktop),
+            assets: Arc::new(Assets::new()),
+            dev_switch: true,
+        }
+    }
+}
+
+/// The viewer picked with the developer switch (`?role=…&team=…`).
+#[derive(Debug, Deserialize, Default)]
+pub struct ViewerQuery {
+    role: Option<String>,
+    team: Option<String>,
+}
+
+impl ViewerQuery {
+    fn viewer(&self) -> Result<Viewer, String> {
+        let role = match self.role.as_deref() {
+            None | Some("") => Role::Supervisor,
+            Some(r) => r.parse::<Role>().map_err(|e| e.to_string())?,
+        };
+        let team = self
+            .team
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(String::from);
+        let display_name = match role {
+            Role::Supervisor => "Dana Supervisor",
+            Role::SupervisorAgent => "Lee Lead",
+            Role::Agent => "Alex Agent",
+        };
+        Ok(Viewer {
+            user_id: format!("dev-{}", role.as_str()),
+            display_name: display_name.into(),
+            role,
+            team,
+            locale: "en-US".into(),
+            time_zone: "UTC".into(),
+        })
+    }
+}
+
+/// The router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/pages/{page}", get(page))
+        .route("/widgets/{widget}/action", post(action))
+        .route("/healthz", get(healthz))
+        .route("/static/{file}", get(static_file))
+        .fallback(not_found)
+        .layer(middleware::from_fn(security_headers))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Binds `addr`, with a clear error when it is taken.
+pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen on {addr}: {e} (use --listen to pick another address)")
+    })
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; \
+             object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    res
+}
+
+fn bad_request(state: &AppState, message: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Html(html::error_page(&state.assets, "Bad request", message).into_string()),
+    )
+        .into_response()
+}
+
+async fn home(state: State<AppState>, q: Query<ViewerQuery>) -> Response {
+    render_page(&state, &q, "home").await
+}
+
+async fn page(state: State<AppState>, Path(page): Path<String>, q: Query<ViewerQuery>) -> Response {
+    if page == "home" {
+        return Redirect::to(&format!(
+            "/{}",
+            q.0.role
+                .as_deref()
+                .map(|r| format!("?role={r}"))
+                .unwrap_or_default()
+        ))
+        .into_response();
+    }
+    render_page(&state, &q, &page).await
+}
+
+async fn render_page(state: &AppState, q: &ViewerQuery, page_id: &str) -> Response {
+    let viewer = match q.viewer() {
+        Ok(v) => v,
+        Err(e) => return bad_request(state, &e),
+    };
+    match state.desktop.page(&viewer, page_id).await {
+        Some(p) => Html(
+            html::page(
+                state.desktop.layout(),
+                &p,
+                &viewer,
+                &state.assets,
+                state.dev_switch,
+                crate::now_ms(),
+            )
+            .into_string(),
+        )
+        .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Html(
+                html::error_page(
+                    &state.assets,
+                    "Page not found",
+                    &format!("There is no page `{page_id}` for your role."),
+                )
+                .into_string(),
+            ),
+        )
+            .into_response(),
+    }
+}
+
+async fn action(
+    state: State<AppState>,
+    Path(widget): Path<String>,
+    q: Query<ViewerQuery>,
+    headers: HeaderMap,
+    form: axum::Form<Vec<(String, String)>>,
+) -> Response {
+    let viewer = match q.viewer() {
+        Ok(v) => v,
+        Err(e) => return bad_request(&state, &e),
+    };
+    let mut id = None;
+    let mut values = Vec::new();
+    for (k, v) in form.0 {
+        if k == view::ACTION_FIELD {
+            id = Some(v);
+        } else {
+            values.push((k, v));
+        }
+    }
+    let Some(id) = id else {
+        return bad_request(&state, "The form was sent without an action.");
+    };
+    let Some(tile) = state
+        .desktop
+        .tile(&viewer, &widget, Some(types::Action { id, values }))
+        .await
+    else {
+        return (StatusCode::NOT_FOUND, "no such widget for this viewer").into_response();
+    };
+    if headers.contains_key("x-deskhost-fragment") {
+        Html(html::tile(&tile, &viewer, crate::now_ms()).into_string()).into_response()
+    } else {
+        // Without script: back to the page the widget is on.
+        let page = state
+            .desktop
+            .layout()
+            .roles
+            .get(&viewer.role)
+            .and_then(|d| d.widget(&widget))
+            .map(|(p, _)| p.id.clone())
+            .unwrap_or_else(|| "home".into());
+        let q = html::viewer_query(&viewer);
+        let to = if page == "home" {
+            format!("/{q}")
+        } else {
+            format!("/pages/{page}{q}")
+        };
+        Redirect::to(&to).into_response()
+    }
+}
+
+async fn healthz(state: State<AppState>) -> Response {
+    let plugins: Vec<serde_json::Value> = state
+        .desktop
+        .plugins()
+        .iter()
+        .map(|p| serde_json::json!({"id": p.info.id, "version": p.info.version.to_string()}))
+        .collect();
+    axum::Json(serde_json::json!({
+        "status": "ok",
+        "api": state.desktop.api_version().to_string(),
+        "layout": state.desktop.layout().path.display().to_string(),
+        "plugins": plugins,
+    }))
+    .into_response()
+}
+
+async fn static_file(state: State<AppState>, Path(file): Path<String>) -> Response {
+    match state.assets.get(&file) {
+        Some(a) => (
+            [
+                (header::CONTENT_TYPE, a.content_type),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
+            a.body.clone(),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    }
+}
+
+async fn not_found(state: State<AppState>) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html(
+            html::error_page(
+                &state.assets,
+                "Page not found",
+                "There is nothing at this address.",
+            )
+            .into_string(),
+        ),
+    )
+        .into_response()
+}

@@ -1,0 +1,74 @@
+// deskhost desktop script: counts durations up, sends tile actions without a
+// page reload, and submits the role switch. Loaded from 'self' only (CSP).
+"use strict";
+
+function formatElapsed(seconds) {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor(seconds / 60) % 60;
+  const s = seconds % 60;
+  const ss = String(s).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+function tickDurations() {
+  const now = Date.now();
+  for (const el of document.querySelectorAll("time[data-since]")) {
+    const since = Number(el.dataset.since);
+    if (!Number.isFinite(since)) continue;
+    const secs = Math.max(0, Math.floor((now - since) / 1000));
+    el.textContent = formatElapsed(secs);
+    el.setAttribute("datetime", `PT${secs}S`);
+  }
+}
+
+async function sendAction(form, submitter) {
+  const data = new URLSearchParams(new FormData(form, submitter));
+  const tile = form.closest(".tile");
+  tile.setAttribute("aria-busy", "true");
+  try {
+    const res = await fetch(form.action, {
+      method: "POST",
+      body: data,
+      headers: { "X-Deskhost-Fragment": "1" },
+      credentials: "same-origin",
+    });
+    const html = await res.text();
+    const tmp = document.createElement("template");
+    tmp.innerHTML = html.trim();
+    const fresh = tmp.content.firstElementChild;
+    if (fresh && fresh.classList.contains("tile")) {
+      tile.replaceWith(fresh);
+      tickDurations();
+      updateBanner();
+    } else {
+      throw new Error(`unexpected answer (${res.status})`);
+    }
+  } catch (e) {
+    tile.removeAttribute("aria-busy");
+    form.submit();
+  }
+}
+
+function updateBanner() {
+  const banner = document.getElementById("banner");
+  if (!banner) return;
+  banner.hidden = document.querySelector(".tile.failed") === null;
+}
+
+document.addEventListener("submit", (ev) => {
+  const form = ev.target;
+  if (form instanceof HTMLFormElement && form.classList.contains("tile-body")) {
+    ev.preventDefault();
+    sendAction(form, ev.submitter);
+  }
+});
+
+document.addEventListener("change", (ev) => {
+  const el = ev.target;
+  if (el instanceof HTMLSelectElement && el.dataset.autosubmit !== undefined) {
+    el.form.requestSubmit();
+  }
+});
+
+tickDurations();
+setInterval(tickDurations, 1000);

@@ -1,0 +1,181 @@
+//! The runtime against real components: the embedded hello widget and the
+//! hostile test plugin, whose every misbehaviour must end in a clean error.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use deskhost::config::Limits;
+use deskhost::embedded::{EMBEDDED_PLUGINS, TEST_PLUGINS_DIR};
+use deskhost::runtime::{Call, CallError, CallLimits, LoadedPlugin, Origin, Runtime, types};
+use deskhost::store::SqliteStore;
+
+fn cache_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("component-cache")
+}
+
+fn runtime() -> Runtime {
+    Runtime::new(
+        &Limits::default(),
+        Some(cache_dir()),
+        Arc::new(SqliteStore::in_memory().unwrap()),
+    )
+    .unwrap()
+}
+
+fn context() -> types::Context {
+    types::Context {
+        user_id: "u1".into(),
+        display_name: "Dana".into(),
+        role: types::Role::Supervisor,
+        team: Some("Sales".into()),
+        locale: "en-US".into(),
+        time_zone: "UTC".into(),
+    }
+}
+
+fn hostile(rt: &Runtime) -> LoadedPlugin {
+    let (mut loaded, errors) = rt.load_dir(Path::new(TEST_PLUGINS_DIR));
+    assert!(errors.is_empty(), "{errors:?}");
+    let i = loaded.iter().position(|p| p.info.id == "hostile").unwrap();
+    loaded.swap_remove(i)
+}
+
+fn render_mode(
+    rt: &Runtime,
+    p: &LoadedPlugin,
+    mode: &str,
+    grants: &[&str],
+) -> Result<types::View, CallError> {
+    let settings = vec![types::Setting {
+        name: "mode".into(),
+        value: types::SettingValue::Text(mode.into()),
+    }];
+    let ctx = context();
+    rt.render(
+        p,
+        &Call {
+            widget: mode,
+            grants: grants.iter().map(|g| g.to_string()).collect(),
+            limits: CallLimits {
+                timeout: Duration::from_millis(200),
+                memory_mib: 16,
+            },
+            context: &ctx,
+            settings: &settings,
+        },
+    )
+}
+
+#[test]
+fn hello_loads_describes_itself_and_renders() {
+    let rt = runtime();
+    let (manifest, wasm) = EMBEDDED_PLUGINS
+        .iter()
+        .find(|(m, _)| m.contains("\"hello\""))
+        .unwrap();
+    let p = rt.load(manifest, wasm, "embedded:hello").unwrap();
+    assert_eq!(p.info.name, "Hello");
+    assert_eq!(p.info.settings.len(), 2);
+    let ctx = context();
+    let settings = vec![
+        types::Setting {
+            name: "greeting".into(),
+            value: types::SettingValue::Text("Welcome".into()),
+        },
+        types::Setting {
+            name: "show_details".into(),
+            value: types::SettingValue::Boolean(true),
+        },
+    ];
+    let view = rt
+        .render(
+            &p,
+            &Call {
+                widget: "w",
+                grants: Arc::from([]),
+                limits: rt.default_call_limits(),
+                context: &ctx,
+                settings: &settings,
+            },
+        )
+        .unwrap();
+    match &view.blocks[0] {
+        types::Block::Heading(h) => assert_eq!(h, "Welcome, Dana"),
+        other => panic!("unexpected first block {other:?}"),
+    }
+    // A second load of the same component comes from the cache.
+    let again = rt.load(manifest, wasm, "embedded:hello").unwrap();
+    assert_eq!(again.origin, Origin::Cached);
+}
+
+#[test]
+fn misbehaviour_becomes_a_specific_error() {
+    let rt = runtime();
+    let p = hostile(&rt);
+    assert!(render_mode(&rt, &p, "ok", &[]).is_ok());
+
+    let started = Instant::now();
+    let e = render_mode(&rt, &p, "loop", &[]).unwrap_err();
+    assert!(matches!(e, CallError::Timeout(_)), "{e:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "deadline not enforced: {:?}",
+        started.elapsed()
+    );
+
+    let e = render_mode(&rt, &p, "trap", &[]).unwrap_err();
+    assert!(matches!(e, CallError::Trap(_)), "{e:?}");
+
+    let e = render_mode(&rt, &p, "grow", &[]).unwrap_err();
+    assert!(matches!(e, CallError::Memory(16)), "{e:?}");
+
+    let e = render_mode(&rt, &p, "recurse", &[]).unwrap_err();
+    assert!(matches!(e, CallError::StackOverflow), "{e:?}");
+
+    let e = render_mode(&rt, &p, "error", &[]).unwrap_err();
+    assert_eq!(e.to_string(), "the hostile widget failed on purpose");
+
+    // The plugin still works after all that.
+    assert!(render_mode(&rt, &p, "ok", &[]).is_ok());
+}
+
+#[test]
+fn capability_without_grant_names_the_grant() {
+    let rt = runtime();
+    let p = hostile(&rt);
+    let e = render_mode(&rt, &p, "kv", &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("capability `kv` is not granted to plugin `hostile`"),
+        "{e}"
+    );
+    assert!(e.contains("grants = [\"kv\"]"), "{e}");
+    let first = render_mode(&rt, &p, "kv", &["kv"]).unwrap();
+    let second = render_mode(&rt, &p, "kv", &["kv"]).unwrap();
+    assert!(
+        matches!(&first.blocks[0], types::Block::Text(t) if t == "kv count 1"),
+        "{first:?}"
+    );
+    assert!(
+        matches!(&second.blocks[0], types::Block::Text(t) if t == "kv count 2"),
+        "{second:?}"
+    );
+}
+
+#[test]
+fn manifest_claiming_another_id_is_refused() {
+    let rt = runtime();
+    let wasm = std::fs::read(Path::new(TEST_PLUGINS_DIR).join("hostile/plugin.wasm")).unwrap();
+    let e = rt
+        .load(
+            "id = \"hello\"\nversion = \"0.1.0\"\nkind = \"widget\"\napi = \"^0.1\"\n",
+            &wasm,
+            "x",
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("says it is `hostile`, but plugin.toml says `hello`"),
+        "{e}"
+    );
+}

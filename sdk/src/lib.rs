@@ -1,0 +1,151 @@
+//! # deskhost-sdk
+//!
+//! Everything a widget plugin for deskhost depends on: the WIT package
+//! `deskhost:plugin@0.1.0` (in `wit/`), its generated bindings, a builder for
+//! views, typed settings through serde, and [`export_widget!`], which turns a
+//! type implementing [`Widget`] into a WebAssembly component export.
+//!
+//! A whole widget:
+//!
+//! ```ignore
+//! use deskhost_sdk::prelude::*;
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Settings { greeting: String }
+//!
+//! struct Hello;
+//!
+//! impl Widget for Hello {
+//!     type Settings = Settings;
+//!     fn metadata() -> Metadata {
+//!         Metadata::new("hello", "Hello", env!("CARGO_PKG_VERSION"))
+//!             .setting(SettingSpec::text("greeting", "What to say.").default_text("Hello"))
+//!     }
+//!     fn render(ctx: &Context, s: Settings) -> Result<View, Error> {
+//!         Ok(View::new().heading(format!("{}, {}", s.greeting, ctx.display_name)))
+//!     }
+//! }
+//!
+//! deskhost_sdk::export_widget!(Hello);
+//! ```
+//!
+//! Build it with `cargo build --target wasm32-wasip2 --release`.
+
+#![warn(missing_docs)]
+
+use std::marker::PhantomData;
+
+use serde::de::DeserializeOwned;
+
+mod builders;
+pub mod capability;
+
+/// Bindings generated from `wit/widget.wit`. Most plugins only need the
+/// [`prelude`]; the raw bindings are here for anything it does not cover.
+#[allow(missing_docs)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "wit",
+        world: "widget-plugin",
+        pub_export_macro: true,
+        export_macro_name: "__export_widget_plugin",
+        default_bindings_module: "deskhost_sdk::bindings",
+    });
+}
+
+pub use bindings::deskhost::plugin::types::{
+    Action, Alert, Badge, Block, Button, Cell, Chart, ChartKind, ChartPoint, Context, Duration,
+    EmptyState, Error, Input, InputKind, KeyValue, Link, ListItem, Metadata, Progress,
+    ProgressStyle, Role, Select, SelectOption, Setting, SettingKind, SettingSpec, SettingValue,
+    Stat, Table, TileSize, Tone, Trend, View,
+};
+
+/// The version of the WIT package this SDK was built against.
+pub const API_VERSION: &str = "0.1.0";
+
+/// What a plugin usually imports: `use deskhost_sdk::prelude::*;`.
+pub mod prelude {
+    pub use crate::capability::{clock, kv, log};
+    pub use crate::{
+        Action, Alert, Badge, Block, Button, Cell, Chart, ChartKind, ChartPoint, Context, Duration,
+        EmptyState, Error, Input, InputKind, KeyValue, Link, ListItem, Metadata, Progress,
+        ProgressStyle, Role, Select, SelectOption, SettingKind, SettingSpec, SettingValue, Stat,
+        Table, TileSize, Tone, Trend, View, Widget,
+    };
+}
+
+/// A widget: implement this and call [`export_widget!`].
+pub trait Widget {
+    /// The widget's settings, deserialised with serde from what the admin
+    /// wrote in the layout (defaults already filled in by the host).
+    /// Use `()` for a widget without settings.
+    type Settings: DeserializeOwned;
+
+    /// Describes the widget. Called once when the host loads the plugin.
+    fn metadata() -> Metadata;
+
+    /// Renders the view for this viewer and these settings.
+    fn render(ctx: &Context, settings: Self::Settings) -> Result<View, Error>;
+
+    /// Handles a button click or form submission, then returns the new view.
+    /// By default it simply renders again.
+    fn on_action(ctx: &Context, settings: Self::Settings, action: Action) -> Result<View, Error> {
+        let _ = action;
+        Self::render(ctx, settings)
+    }
+}
+
+/// Converts the host's settings list into the widget's typed settings.
+///
+/// Exposed so that widget authors can test their settings types natively.
+pub fn parse_settings<S: DeserializeOwned>(settings: Vec<Setting>) -> Result<S, Error> {
+    let map: serde_json::Map<String, serde_json::Value> = settings
+        .into_iter()
+        .map(|s| (s.name, setting_to_json(s.value)))
+        .collect();
+    serde_json::from_value(serde_json::Value::Object(map))
+        .map_err(|e| Error::new(format!("invalid settings: {e}")))
+}
+
+fn setting_to_json(value: SettingValue) -> serde_json::Value {
+    match value {
+        SettingValue::Text(s) => serde_json::Value::String(s),
+        SettingValue::Integer(i) => i.into(),
+        SettingValue::Number(n) => serde_json::Number::from_f64(n)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
+        SettingValue::Boolean(b) => b.into(),
+        SettingValue::TextList(l) => l.into(),
+    }
+}
+
+/// Bridges a [`Widget`] to the generated `Guest` trait. Used by
+/// [`export_widget!`]; not meant to be named directly.
+#[doc(hidden)]
+pub struct Adapter<W>(PhantomData<W>);
+
+impl<W: Widget> bindings::exports::deskhost::plugin::widget::Guest for Adapter<W> {
+    fn describe() -> Metadata {
+        W::metadata()
+    }
+
+    fn render(context: Context, settings: Vec<Setting>) -> Result<View, Error> {
+        W::render(&context, parse_settings(settings)?)
+    }
+
+    fn on_action(context: Context, settings: Vec<Setting>, action: Action) -> Result<View, Error> {
+        W::on_action(&context, parse_settings(settings)?, action)
+    }
+}
+
+/// Exports a type implementing [`Widget`] as the plugin's `widget` interface.
+///
+/// Call it once, at the top level of the plugin crate.
+#[macro_export]
+macro_rules! export_widget {
+    ($widget:ty) => {
+        #[doc(hidden)]
+        type __DeskhostWidgetExport = $crate::Adapter<$widget>;
+        $crate::bindings::__export_widget_plugin!(__DeskhostWidgetExport with_types_in $crate::bindings);
+    };
+}
