@@ -3,9 +3,16 @@
 //! in its own sandboxed call (in parallel, each under its deadline), and
 //! turn failures into error tiles that carry a tracking ID also written to
 //! the log. One bad widget never takes the page down.
+//!
+//! Rendered views are cached per widget and viewer for the widget's refresh
+//! interval (or, without one, until an action or a new layout): a view is a
+//! pure function of the viewer, the settings and the plugin's data, and a
+//! widget whose data changes declares how often to re-render.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use crate::layout::{Layout, Page, Role, RoleDesk, Widget};
 use crate::plugin::HOST_API_VERSION;
@@ -31,6 +38,21 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// A hash of everything a widget sees of the viewer.
+    fn cache_key(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (
+            &self.user_id,
+            &self.display_name,
+            self.role,
+            &self.team,
+            &self.locale,
+            &self.time_zone,
+        )
+            .hash(&mut h);
+        h.finish()
+    }
+
     fn context(&self) -> types::Context {
         types::Context {
             user_id: self.user_id.clone(),
@@ -86,8 +108,18 @@ impl AssembledPage {
     }
 }
 
+/// Most cached views kept; past this the cache starts over.
+const MAX_CACHED_VIEWS: usize = 20_000;
+
+struct CachedView {
+    view: types::View,
+    /// `None`: current until an action replaces it.
+    fresh_until: Option<Instant>,
+}
+
 /// A layout bound to the plugins that serve it.
 pub struct Desktop {
+    views: Mutex<HashMap<(Role, String, u64), CachedView>>,
     layout: Layout,
     /// Widgets by role and id, shared with rendered tiles.
     widgets: BTreeMap<(Role, String), Arc<Widget>>,
@@ -129,6 +161,7 @@ impl Desktop {
             })
             .collect();
         Desktop {
+            views: Mutex::new(HashMap::new()),
             layout,
             widgets,
             plugins,
@@ -214,12 +247,45 @@ impl Desktop {
         Some(self.render_widget(viewer, widget, action).await)
     }
 
+    fn cached(&self, key: &(Role, String, u64)) -> Option<types::View> {
+        let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
+        let c = views.get(key)?;
+        match c.fresh_until {
+            Some(t) if t <= Instant::now() => None,
+            _ => Some(c.view.clone()),
+        }
+    }
+
+    fn remember(&self, key: (Role, String, u64), widget: &Widget, view: &types::View) {
+        let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
+        if views.len() >= MAX_CACHED_VIEWS {
+            views.clear();
+        }
+        let fresh_until = widget.refresh.map(|d| Instant::now() + d);
+        views.insert(
+            key,
+            CachedView {
+                view: view.clone(),
+                fresh_until,
+            },
+        );
+    }
+
     async fn render_widget(
         &self,
         viewer: &Viewer,
         widget: Arc<Widget>,
         action: Option<types::Action>,
     ) -> Tile {
+        let key = (viewer.role, widget.id.clone(), viewer.cache_key());
+        if action.is_none()
+            && let Some(view) = self.cached(&key)
+        {
+            return Tile {
+                widget,
+                result: Ok(view),
+            };
+        }
         let plugin: Arc<LoadedPlugin> = match self.plugins.get(&widget.plugin, &widget.version) {
             Some(p) => p.clone(),
             None => {
@@ -261,6 +327,9 @@ impl Desktop {
         })
         .await
         .unwrap_or_else(|e| Err(CallError::Trap(format!("the host's worker failed: {e}"))));
+        if let Ok(view) = &outcome {
+            self.remember(key, &widget, view);
+        }
         let result = outcome.map_err(|e| {
             let reason = match &e {
                 CallError::Widget(message) => message.clone(),

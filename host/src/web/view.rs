@@ -39,7 +39,7 @@ pub fn safe_url(url: &str) -> Option<String> {
     if cleaned.is_empty() || cleaned.chars().any(|c| c.is_control()) {
         return None;
     }
-    let scheme_end = cleaned.find(|c: char| matches!(c, ':' | '/' | '?' | '#'));
+    let scheme_end = cleaned.find([':', '/', '?', '#']);
     match scheme_end {
         Some(i) if cleaned.as_bytes()[i] == b':' => {
             let scheme = cleaned[..i].to_ascii_lowercase();

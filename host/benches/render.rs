@@ -1,0 +1,146 @@
+//! Render-path benchmarks (results and how to run them: BENCHMARKS.md).
+//!
+//! - `widget/instantiate_render_hello`: one pooled instantiation of the
+//!   hello component plus its `render` call, in a fresh `Store`.
+//! - `page/desktop_12_widgets_cold`: GET / through the whole router for a
+//!   page of 12 hello widgets, for a viewer seen for the first time: 12
+//!   sandboxed calls, HTML assembly, headers.
+//! - `page/desktop_12_widgets`: the same page again for the same viewer, as
+//!   on a reload: views come from the view cache.
+//! - `page/plain_axum_same_shell`: the same HTML as a static axum response,
+//!   through the same middleware: the baseline the page is compared with.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::Request;
+use criterion::{Criterion, criterion_group, criterion_main};
+use deskhost::app::{self, LayoutSource};
+use deskhost::config::HostConfig;
+use deskhost::embedded::EMBEDDED_PLUGINS;
+use deskhost::runtime::{Call, Runtime, types};
+use deskhost::store::SqliteStore;
+use deskhost::web::{self, AppState};
+use tower::ServiceExt;
+
+fn twelve_widget_layout() -> String {
+    let mut s = String::from("title = \"Bench desk\"\n");
+    for i in 0..12 {
+        s.push_str(&format!(
+            "[[supervisor.home.widgets]]\nid = \"w{i}\"\nplugin = \"hello\"\ncolumn = {}\nrow = {}\nwidth = 3\nheight = 3\n",
+            (i % 4) * 3 + 1,
+            (i / 4) * 3 + 1
+        ));
+    }
+    s
+}
+
+fn bench_widget(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = Runtime::new(
+        &Default::default(),
+        Some(dir.path().join("cache")),
+        Arc::new(SqliteStore::in_memory().unwrap()),
+    )
+    .unwrap();
+    let (manifest, wasm) = EMBEDDED_PLUGINS
+        .iter()
+        .find(|(m, _)| m.contains("\"hello\""))
+        .unwrap();
+    let plugin = rt.load(manifest, wasm, "embedded:hello").unwrap();
+    let ctx = types::Context {
+        user_id: "u".into(),
+        display_name: "Dana".into(),
+        role: types::Role::Supervisor,
+        team: Some("Sales".into()),
+        locale: "en-US".into(),
+        time_zone: "UTC".into(),
+    };
+    let settings = vec![
+        types::Setting {
+            name: "greeting".into(),
+            value: types::SettingValue::Text("Hello".into()),
+        },
+        types::Setting {
+            name: "show_details".into(),
+            value: types::SettingValue::Boolean(true),
+        },
+    ];
+    let call = Call {
+        widget: "w",
+        grants: Arc::from([]),
+        limits: rt.default_call_limits(),
+        context: &ctx,
+        settings: &settings,
+    };
+    c.benchmark_group("widget")
+        .bench_function("instantiate_render_hello", |b| {
+            b.iter(|| rt.render(&plugin, &call).unwrap())
+        });
+}
+
+fn bench_page(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("bench.toml");
+    std::fs::write(&layout, twelve_widget_layout()).unwrap();
+    let config = HostConfig {
+        data_dir: dir.path().join("data"),
+        ..HostConfig::default()
+    };
+    let desktop = app::build(&config, &LayoutSource::File(layout)).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let desktop_router = web::router(AppState::new(desktop));
+    let get_uri = |router: &axum::Router, uri: String| {
+        let router = router.clone();
+        async move {
+            let res = router
+                .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap()
+        }
+    };
+    let get = |router: &axum::Router| get_uri(router, "/".into());
+    let shell = rt.block_on(get(&desktop_router));
+    assert!(shell.len() > 1000 && std::str::from_utf8(&shell).unwrap().contains("w11"));
+    let shell = String::from_utf8(shell.to_vec()).unwrap();
+    let plain_router = axum::Router::new()
+        .route(
+            "/",
+            axum::routing::get(move || std::future::ready(axum::response::Html(shell.clone()))),
+        )
+        .layer(axum::middleware::from_fn(
+            |req: axum::extract::Request, next: axum::middleware::Next| async move {
+                let mut res = next.run(req).await;
+                res.headers_mut().insert(
+                    axum::http::header::CONTENT_SECURITY_POLICY,
+                    axum::http::HeaderValue::from_static("default-src 'self'"),
+                );
+                res
+            },
+        ));
+    let mut g = c.benchmark_group("page");
+    let mut n = 0u64;
+    g.bench_function("desktop_12_widgets_cold", |b| {
+        b.iter(|| {
+            n += 1;
+            rt.block_on(get_uri(&desktop_router, format!("/?team=t{n}")))
+        })
+    });
+    g.bench_function("desktop_12_widgets", |b| {
+        b.iter(|| rt.block_on(get(&desktop_router)))
+    });
+    g.bench_function("plain_axum_same_shell", |b| {
+        b.iter(|| rt.block_on(get(&plain_router)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_widget, bench_page);
+criterion_main!(benches);

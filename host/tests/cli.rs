@@ -1,0 +1,167 @@
+//! The `deskhost` command as users meet it: `check` with its exact
+//! diagnostics and exit codes, and `serve` on a free port.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn deskhost() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_deskhost"));
+    c.arg("--data-dir")
+        .arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-data"));
+    c.env("RUST_LOG", "warn");
+    c
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/layouts")
+        .join(name)
+}
+
+#[test]
+fn check_reports_every_error_with_line_and_column() {
+    let out = deskhost()
+        .arg("check")
+        .arg(fixture("bad.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let name = fixture("bad.toml").display().to_string();
+    let firsts: Vec<&str> = text.lines().filter(|l| l.starts_with(&name)).collect();
+    let expected = [
+        ":3:1: error: missing required key `column` in `supervisor.home.widgets[0]`",
+        ":6:1: error: unknown key `colum` in `supervisor.home.widgets[0]`",
+        ":8:14: error: unknown setting `greting` for plugin `hello`",
+        ":8:45: error: setting `show_details` expects a boolean, found a string",
+        ":11:6: error: duplicate widget id `welcome`",
+        ":12:10: error: unknown plugin `helo`",
+        ":15:9: error: tile runs past column 12",
+        ":20:11: error: no installed version of `hello` matches `^2` (installed: 0.1.0)",
+        ":23:20: error: invalid duration `soon`",
+    ];
+    assert_eq!(firsts.len(), expected.len(), "{text}");
+    for (line, want) in firsts.iter().zip(expected) {
+        assert!(
+            line.starts_with(&format!("{name}{want}")),
+            "expected {want:?}, got {line:?}"
+        );
+    }
+    assert!(text.contains("help: did you mean `column`?"), "{text}");
+    assert!(text.contains("help: did you mean `greeting`?"), "{text}");
+    assert!(text.contains("help: did you mean `hello`?"), "{text}");
+}
+
+#[test]
+fn check_json_is_machine_readable() {
+    let out = deskhost()
+        .args(["check", "--format", "json"])
+        .arg(fixture("bad.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &v[0]["diagnostics"][1];
+    assert_eq!(d["line"], 6);
+    assert_eq!(d["column"], 1);
+    assert_eq!(d["key_path"], "supervisor.home.widgets[0].colum");
+    assert_eq!(d["help"], "did you mean `column`?");
+}
+
+#[test]
+fn check_exit_codes() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/demo.toml");
+    let out = deskhost().arg("check").arg(&demo).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with(": ok\n"));
+    let out = deskhost()
+        .args(["check", "--format", "yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = deskhost()
+        .arg("check")
+        .arg("/nonexistent/layout.toml")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/layout.toml"));
+}
+
+#[test]
+fn serve_refuses_an_invalid_layout_and_says_why() {
+    let out = deskhost()
+        .args(["serve", "--listen", "127.0.0.1:0", "--layout"])
+        .arg(fixture("bad.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("has errors, so deskhost will not start"),
+        "{err}"
+    );
+    assert!(
+        err.contains("bad.toml:12:10: error: unknown plugin `helo`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn serve_shows_the_widget_on_the_home_page() {
+    let mut child = deskhost()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (health, home) = rt.block_on(async {
+        let health = http_get(&format!("{url}/healthz")).await;
+        let home = http_get(&format!("{url}/")).await;
+        (health, home)
+    });
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(health.contains("\"status\":\"ok\""), "{health}");
+    assert!(home.contains("Good morning, Dana Supervisor"), "{home}");
+    assert!(
+        home.contains("<h2 id=\"tile-welcome-title\">Welcome</h2>"),
+        "{home}"
+    );
+}
+
+async fn http_get(url: &str) -> String {
+    // A minimal HTTP/1.1 GET over a TCP stream, to keep the host's test
+    // dependencies small.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = url.trim_start_matches("http://");
+    let (host, path) = addr.split_at(addr.find('/').unwrap());
+    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).await.unwrap();
+    body
+}

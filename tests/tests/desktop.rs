@@ -1,0 +1,128 @@
+//! The served desktop, end to end: real components, a real server on a
+//! free port, real HTTP.
+
+use deskhost_e2e::{TestServer, layout};
+
+fn tile<'a>(page: &'a str, id: &str) -> &'a str {
+    let at = page
+        .find(&format!("id=\"tile-{id}\""))
+        .unwrap_or_else(|| panic!("no tile {id} in page"));
+    let start = page[..at].rfind("<section").unwrap();
+    let rest = &page[start..];
+    &rest[..rest.find("</section>").unwrap()]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_widgets_fill_only_their_own_tiles() {
+    let server = TestServer::start(&layout("hostile.toml")).await;
+    let (status, page) = server.get("/").await;
+    assert_eq!(status, 200);
+
+    // The good widget renders.
+    assert!(tile(&page, "welcome").contains("Still here, Dana Supervisor"));
+    // Each bad one shows its own reason and a tracking ID.
+    for (id, reason) in [
+        ("trapper", "This widget crashed: the plugin panicked."),
+        (
+            "looper",
+            "This widget did not answer within 100 ms and was stopped.",
+        ),
+        ("hog", "This widget went over its memory limit of 16 MiB."),
+        ("failer", "the hostile widget failed on purpose"),
+    ] {
+        let t = tile(&page, id);
+        assert!(
+            t.starts_with("<section class=\"tile ") && t.contains(" failed\""),
+            "{id} not marked failed: {t}"
+        );
+        assert!(t.contains(reason), "{id}: expected {reason:?} in {t}");
+        assert!(
+            t.contains("Tracking ID: <code>"),
+            "{id}: no tracking id in {t}"
+        );
+    }
+    // The granted capability works.
+    assert!(tile(&page, "counter").contains("kv count 1"));
+    // The banner is shown.
+    assert!(page.contains("Some features are unavailable."));
+    assert!(!page.contains("id=\"banner\" role=\"status\" hidden"));
+
+    // The server is still up and serves again; the counter's view is
+    // reused (it declares no refresh interval) until an action.
+    let (status, _) = server.get("/healthz").await;
+    assert_eq!(status, 200);
+    let (_, page) = server.get("/").await;
+    assert!(tile(&page, "counter").contains("kv count 1"));
+    let res = reqwest::Client::new()
+        .post(format!(
+            "{}/widgets/counter/action?role=supervisor",
+            server.url
+        ))
+        .header("x-deskhost-fragment", "1")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("__action=again")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let fragment = res.text().await.unwrap();
+    assert!(fragment.starts_with("<section class=\"tile "), "{fragment}");
+    assert!(fragment.contains("kv count 2"), "{fragment}");
+    let (_, page) = server.get("/").await;
+    assert!(tile(&page, "counter").contains("kv count 2"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_without_failures_has_no_banner() {
+    let server = TestServer::start(&layout("hostile.toml")).await;
+    let (status, page) = server.get("/?role=agent").await;
+    assert_eq!(status, 200);
+    assert!(tile(&page, "fine").contains("hostile widget behaving"));
+    assert!(page.contains("id=\"banner\" role=\"status\" hidden"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_layout_serves_the_hello_widget_and_assets() {
+    let server = TestServer::start(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/demo.toml"),
+    )
+    .await;
+    let (status, page) = server.get("/?role=supervisor-agent&team=Sales").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Hello, Lee Lead"), "{page}");
+    assert!(page.contains("<dd>Sales</dd>"));
+    // Assets are linked by content hash and served immutable.
+    let css = page.split("href=\"/static/app.").nth(1).unwrap();
+    let css = format!("/static/app.{}", &css[..css.find('"').unwrap()]);
+    let res = reqwest::get(format!("{}{css}", server.url)).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    // Unknown role and page are refused clearly.
+    let (status, body) = server.get("/?role=boss").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("unknown role `boss`"));
+    let (status, _) = server.get("/pages/nope").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_forbid_inline_script_and_style() {
+    let server = TestServer::start(&layout("hostile.toml")).await;
+    let res = reqwest::get(format!("{}/", server.url)).await.unwrap();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("style-src 'self'"),
+        "{csp}"
+    );
+    let body = res.text().await.unwrap();
+    assert!(!body.contains("style=\""), "inline style found");
+    assert!(!body.contains("<script>"), "inline script found");
+}
