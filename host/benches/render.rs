@@ -17,8 +17,9 @@ use axum::http::Request;
 use criterion::{Criterion, criterion_group, criterion_main};
 use deskhost::app::{self, LayoutSource};
 use deskhost::config::HostConfig;
+use deskhost::contact_center::Simulator;
 use deskhost::embedded::EMBEDDED_PLUGINS;
-use deskhost::runtime::{Call, Runtime, types};
+use deskhost::runtime::{Call, Runtime, Services, types};
 use deskhost::store::SqliteStore;
 use deskhost::web::{self, AppState};
 use tower::ServiceExt;
@@ -40,7 +41,10 @@ fn bench_widget(c: &mut Criterion) {
     let rt = Runtime::new(
         &Default::default(),
         Some(dir.path().join("cache")),
-        Arc::new(SqliteStore::in_memory().unwrap()),
+        Services {
+            kv: Arc::new(SqliteStore::in_memory().unwrap()),
+            contact_center: Arc::new(Simulator::new(7, deskhost::now_ms())),
+        },
     )
     .unwrap();
     let (manifest, wasm) = EMBEDDED_PLUGINS
@@ -87,13 +91,13 @@ fn bench_page(c: &mut Criterion) {
         data_dir: dir.path().join("data"),
         ..HostConfig::default()
     };
-    let desktop = app::build(&config, &LayoutSource::File(layout)).unwrap();
+    let desktops = app::build(&config, &[LayoutSource::File(layout)]).unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let desktop_router = web::router(AppState::new(desktop));
+    let desktop_router = web::router(AppState::new(desktops));
     let get_uri = |router: &axum::Router, uri: String| {
         let router = router.clone();
         async move {

@@ -8,41 +8,62 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use crate::config::HostConfig;
-use crate::desktop::Desktop;
+use crate::contact_center::{ContactCenter, Simulator};
+use crate::desktop::{Desktop, Desktops};
 use crate::embedded::EMBEDDED_PLUGINS;
 use crate::layout::{self, Layout, ValidateOptions};
-use crate::runtime::{LoadError, Plugins, Runtime};
+use crate::runtime::{LoadError, Plugins, Runtime, Services};
 use crate::store::{KvStore, SqliteStore};
 
-/// The demo layout shipped in the binary, used when no layout is given.
-pub const DEMO_LAYOUT: &str = include_str!("../../layouts/demo.toml");
-/// The name the embedded demo layout has in diagnostics.
-pub const DEMO_LAYOUT_NAME: &str = "layouts/demo.toml";
+/// The layouts shipped in the binary, used when no layout is given: the
+/// global demo desktop and an example layout for one team. (name, text)
+pub const EMBEDDED_LAYOUTS: &[(&str, &str)] = &[
+    ("layouts/demo.toml", include_str!("../../layouts/demo.toml")),
+    (
+        "layouts/team-support.toml",
+        include_str!("../../layouts/team-support.toml"),
+    ),
+];
 
 /// Where a layout comes from.
 #[derive(Debug, Clone)]
 pub enum LayoutSource {
-    /// The embedded demo layout.
-    Demo,
+    /// One of the [`EMBEDDED_LAYOUTS`], by index.
+    Embedded(usize),
     /// A file.
     File(PathBuf),
 }
 
 impl LayoutSource {
-    /// The layout source the config asks for: its first layout, or the demo.
-    pub fn from_config(config: &HostConfig) -> Self {
-        config
-            .layouts
-            .first()
-            .map(|p| LayoutSource::File(p.clone()))
-            .unwrap_or(LayoutSource::Demo)
+    /// The layouts the config asks for, or the embedded ones.
+    pub fn from_config(config: &HostConfig) -> Vec<Self> {
+        if config.layouts.is_empty() {
+            (0..EMBEDDED_LAYOUTS.len())
+                .map(LayoutSource::Embedded)
+                .collect()
+        } else {
+            config
+                .layouts
+                .iter()
+                .cloned()
+                .map(LayoutSource::File)
+                .collect()
+        }
+    }
+
+    /// Its name in diagnostics.
+    pub fn name(&self) -> String {
+        match self {
+            LayoutSource::Embedded(i) => EMBEDDED_LAYOUTS[*i].0.to_string(),
+            LayoutSource::File(p) => p.display().to_string(),
+        }
     }
 
     /// Reads it: (name for diagnostics, text).
     pub fn read(&self) -> std::io::Result<(String, String)> {
         match self {
-            LayoutSource::Demo => Ok((DEMO_LAYOUT_NAME.into(), DEMO_LAYOUT.into())),
-            LayoutSource::File(p) => Ok((p.display().to_string(), std::fs::read_to_string(p)?)),
+            LayoutSource::Embedded(i) => Ok((self.name(), EMBEDDED_LAYOUTS[*i].1.to_string())),
+            LayoutSource::File(p) => Ok((self.name(), std::fs::read_to_string(p)?)),
         }
     }
 }
@@ -81,8 +102,35 @@ pub fn validate_options(config: &HostConfig) -> ValidateOptions {
 
 /// Starts a runtime for `config`, with compiled components cached in the
 /// data dir.
-pub fn runtime(config: &HostConfig, kv: Arc<dyn KvStore>) -> anyhow::Result<Runtime> {
-    Runtime::new(&config.limits, Some(config.data_dir.join("cache")), kv)
+pub fn runtime(config: &HostConfig, services: Services) -> anyhow::Result<Runtime> {
+    Runtime::new(
+        &config.limits,
+        Some(config.data_dir.join("cache")),
+        services,
+    )
+}
+
+/// The embedded contact-center simulator, seeded from the config, kept
+/// moving with the wall clock by a background thread that stops when the
+/// simulator is dropped.
+pub fn simulator(config: &HostConfig) -> Arc<Simulator> {
+    let sim = Arc::new(Simulator::demo(config.simulator_seed, crate::now_ms()));
+    let weak = Arc::downgrade(&sim);
+    let spawned = std::thread::Builder::new()
+        .name("deskhost-simulator".into())
+        .spawn(move || {
+            while let Some(sim) = weak.upgrade() {
+                sim.advance_to(crate::now_ms());
+                drop(sim);
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(
+            "cannot start the simulator thread: {e}; contact-center data will not move"
+        );
+    }
+    sim
 }
 
 /// Installs the plugins the config asks for. Plugins that fail to load are
@@ -129,10 +177,7 @@ pub fn load_layout(
     plugin_errors: &[LoadError],
 ) -> Result<Layout, StartError> {
     let (name, text) = source.read().map_err(|e| StartError::ReadLayout {
-        path: match source {
-            LayoutSource::File(p) => p.clone(),
-            LayoutSource::Demo => PathBuf::from(DEMO_LAYOUT_NAME),
-        },
+        path: PathBuf::from(source.name()),
         source: e,
     })?;
     let checked = layout::check(Path::new(&name), &text, plugins, opts);
@@ -156,27 +201,38 @@ pub fn load_layout(
     }
 }
 
-/// Assembles the whole host: store, runtime, plugins, layout, desktop.
-pub fn build(config: &HostConfig, source: &LayoutSource) -> Result<Desktop, StartError> {
+/// Assembles the whole host: store, runtime, plugins, layouts, desktops.
+pub fn build(config: &HostConfig, sources: &[LayoutSource]) -> Result<Desktops, StartError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         anyhow::anyhow!(
             "cannot create the data directory {}: {e}",
             config.data_dir.display()
         )
     })?;
-    let store: Arc<dyn KvStore> = Arc::new(SqliteStore::open(&config.data_dir).map_err(|e| {
+    let kv: Arc<dyn KvStore> = Arc::new(SqliteStore::open(&config.data_dir).map_err(|e| {
         anyhow::anyhow!(
             "cannot open the store in {}: {e}",
             config.data_dir.display()
         )
     })?);
-    let runtime = Arc::new(runtime(config, store)?);
+    let contact_center: Arc<dyn ContactCenter> = simulator(config);
+    let services = Services {
+        kv,
+        contact_center: contact_center.clone(),
+    };
+    let runtime = Arc::new(runtime(config, services)?);
     let (plugins, errors) = install_plugins(&runtime, config);
-    let layout = load_layout(source, &plugins, &validate_options(config), &errors)?;
-    Ok(Desktop::new(
-        layout,
-        Arc::new(plugins),
-        runtime,
-        &config.grants,
-    ))
+    let plugins = Arc::new(plugins);
+    let mut desktops = Vec::new();
+    for source in sources {
+        let layout = load_layout(source, &plugins, &validate_options(config), &errors)?;
+        desktops.push(Desktop::new(
+            layout,
+            plugins.clone(),
+            runtime.clone(),
+            contact_center.clone(),
+            &config.grants,
+        ));
+    }
+    Desktops::new(desktops).map_err(|e| StartError::Other(anyhow::anyhow!(e)))
 }

@@ -74,6 +74,8 @@ pub struct HostConfig {
     pub limits: Limits,
     /// Capabilities granted per plugin id, on top of the layout's grants.
     pub grants: BTreeMap<String, Vec<String>>,
+    /// Seed of the embedded contact-center simulator.
+    pub simulator_seed: u64,
 }
 
 impl Default for HostConfig {
@@ -86,6 +88,7 @@ impl Default for HostConfig {
             embedded_plugins: true,
             limits: Limits::default(),
             grants: BTreeMap::new(),
+            simulator_seed: 1,
         }
     }
 }

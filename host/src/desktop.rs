@@ -14,6 +14,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use crate::contact_center::{AgentState, ContactCenter, DataError, OwnState};
 use crate::layout::{Layout, Page, Role, RoleDesk, Widget};
 use crate::plugin::HOST_API_VERSION;
 use crate::runtime::{
@@ -111,8 +112,12 @@ impl AssembledPage {
 /// Most cached views kept; past this the cache starts over.
 const MAX_CACHED_VIEWS: usize = 20_000;
 
+/// How long a failure is remembered before the widget is called again, at
+/// least: a failing widget is not hammered by every page load and push tick.
+const FAILURE_BACKOFF: std::time::Duration = std::time::Duration::from_secs(5);
+
 struct CachedView {
-    view: types::View,
+    result: Result<types::View, TileError>,
     /// `None`: current until an action replaces it.
     fresh_until: Option<Instant>,
 }
@@ -126,6 +131,7 @@ pub struct Desktop {
     plugins: Arc<Plugins>,
     runtime: Arc<Runtime>,
     grants: BTreeMap<String, Arc<[String]>>,
+    contact_center: Arc<dyn ContactCenter>,
 }
 
 impl Desktop {
@@ -135,6 +141,7 @@ impl Desktop {
         layout: Layout,
         plugins: Arc<Plugins>,
         runtime: Arc<Runtime>,
+        contact_center: Arc<dyn ContactCenter>,
         host_grants: &BTreeMap<String, Vec<String>>,
     ) -> Self {
         let mut widgets = BTreeMap::new();
@@ -167,7 +174,63 @@ impl Desktop {
             plugins,
             runtime,
             grants,
+            contact_center,
         }
+    }
+
+    /// The viewer's own agent state and tasks, when their role includes
+    /// agent work and they are an agent.
+    pub fn own_state(&self, viewer: &Viewer) -> Option<OwnState> {
+        if viewer.role == Role::Supervisor {
+            return None;
+        }
+        self.contact_center
+            .own_state(&viewer.user_id)
+            .ok()
+            .flatten()
+    }
+
+    /// The idle reason codes, for the agent state selector.
+    pub fn idle_reasons(&self) -> Vec<String> {
+        self.contact_center.idle_reasons().unwrap_or_default()
+    }
+
+    /// Sets the viewer's own agent state (from the header's selector).
+    pub fn set_own_state(
+        &self,
+        viewer: &Viewer,
+        state: AgentState,
+        reason: Option<&str>,
+    ) -> Result<(), DataError> {
+        if viewer.role == Role::Supervisor {
+            return Err(DataError::Refused(
+                "signed in as supervisor only: there is no agent state to change".into(),
+            ));
+        }
+        let agent = self
+            .contact_center
+            .agents(&[])?
+            .into_iter()
+            .find(|a| a.user_id.as_deref() == Some(viewer.user_id.as_str()))
+            .ok_or_else(|| {
+                DataError::Unknown(format!("user `{}` is not an agent", viewer.user_id))
+            })?;
+        self.contact_center
+            .set_agent_state(&agent.id, state, reason)
+    }
+
+    /// Ids of the widgets `viewer` sees on page `page_id`, in reading order.
+    pub fn visible_widgets(&self, viewer: &Viewer, page_id: &str) -> Vec<String> {
+        let Some(page) = self.desk(viewer.role).and_then(|d| d.page(page_id)) else {
+            return Vec::new();
+        };
+        let mut visible: Vec<&Widget> = page
+            .widgets
+            .iter()
+            .filter(|w| w.visible.allows(viewer.role, viewer.team.as_deref()))
+            .collect();
+        visible.sort_by_key(|w| (w.row, w.column));
+        visible.into_iter().map(|w| w.id.clone()).collect()
     }
 
     /// The layout being served.
@@ -202,16 +265,10 @@ impl Desktop {
             });
         };
         let page: &Page = desk.page(page_id)?;
-        let mut visible: Vec<&Widget> = page
-            .widgets
-            .iter()
-            .filter(|w| w.visible.allows(viewer.role, viewer.team.as_deref()))
-            .collect();
-        visible.sort_by_key(|w| (w.row, w.column));
         let tiles = futures::future::join_all(
-            visible
+            self.visible_widgets(viewer, page_id)
                 .into_iter()
-                .map(|w| self.render_widget(viewer, self.widget_arc(viewer.role, &w.id), None)),
+                .map(|id| self.render_widget(viewer, self.widget_arc(viewer.role, &id), None)),
         )
         .await;
         Some(AssembledPage {
@@ -247,25 +304,34 @@ impl Desktop {
         Some(self.render_widget(viewer, widget, action).await)
     }
 
-    fn cached(&self, key: &(Role, String, u64)) -> Option<types::View> {
+    fn cached(&self, key: &(Role, String, u64)) -> Option<Result<types::View, TileError>> {
         let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
         let c = views.get(key)?;
         match c.fresh_until {
             Some(t) if t <= Instant::now() => None,
-            _ => Some(c.view.clone()),
+            _ => Some(c.result.clone()),
         }
     }
 
-    fn remember(&self, key: (Role, String, u64), widget: &Widget, view: &types::View) {
+    fn remember(
+        &self,
+        key: (Role, String, u64),
+        widget: &Widget,
+        result: &Result<types::View, TileError>,
+    ) {
         let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
         if views.len() >= MAX_CACHED_VIEWS {
             views.clear();
         }
-        let fresh_until = widget.refresh.map(|d| Instant::now() + d);
+        let now = Instant::now();
+        let fresh_until = match result {
+            Ok(_) => widget.refresh.map(|d| now + d),
+            Err(_) => Some(now + widget.refresh.unwrap_or_default().max(FAILURE_BACKOFF)),
+        };
         views.insert(
             key,
             CachedView {
-                view: view.clone(),
+                result: result.clone(),
                 fresh_until,
             },
         );
@@ -279,12 +345,9 @@ impl Desktop {
     ) -> Tile {
         let key = (viewer.role, widget.id.clone(), viewer.cache_key());
         if action.is_none()
-            && let Some(view) = self.cached(&key)
+            && let Some(result) = self.cached(&key)
         {
-            return Tile {
-                widget,
-                result: Ok(view),
-            };
+            return Tile { widget, result };
         }
         let plugin: Arc<LoadedPlugin> = match self.plugins.get(&widget.plugin, &widget.version) {
             Some(p) => p.clone(),
@@ -327,9 +390,6 @@ impl Desktop {
         })
         .await
         .unwrap_or_else(|e| Err(CallError::Trap(format!("the host's worker failed: {e}"))));
-        if let Ok(view) = &outcome {
-            self.remember(key, &widget, view);
-        }
         let result = outcome.map_err(|e| {
             let reason = match &e {
                 CallError::Widget(message) => message.clone(),
@@ -337,6 +397,7 @@ impl Desktop {
             };
             self.failure(&widget, reason)
         });
+        self.remember(key, &widget, &result);
         Tile { widget, result }
     }
 
@@ -353,5 +414,75 @@ impl Desktop {
             reason,
             tracking_id,
         }
+    }
+}
+
+/// Every layout being served: the global one and the team-specific ones
+/// that replace it for their teams (the real product's per-team layouts
+/// with a global fallback).
+pub struct Desktops {
+    global: Arc<Desktop>,
+    by_team: BTreeMap<String, Arc<Desktop>>,
+}
+
+impl Desktops {
+    /// Groups desktops by the teams their layouts name. Exactly one layout
+    /// must name no team (the global fallback), and no team may have two.
+    pub fn new(desktops: Vec<Desktop>) -> Result<Self, String> {
+        let mut global: Option<Arc<Desktop>> = None;
+        let mut by_team: BTreeMap<String, Arc<Desktop>> = BTreeMap::new();
+        for d in desktops {
+            let d = Arc::new(d);
+            if d.layout.teams.is_empty() {
+                if let Some(g) = &global {
+                    return Err(format!(
+                        "both {} and {} are global layouts (no `teams`); give one of them `teams = [...]`",
+                        g.layout.path.display(),
+                        d.layout.path.display()
+                    ));
+                }
+                global = Some(d);
+                continue;
+            }
+            for team in &d.layout.teams {
+                if let Some(other) = by_team.insert(team.clone(), d.clone()) {
+                    return Err(format!(
+                        "team `{team}` has two layouts: {} and {}",
+                        other.layout.path.display(),
+                        d.layout.path.display()
+                    ));
+                }
+            }
+        }
+        let global = global.ok_or_else(|| {
+            "no global layout: one layout must leave out `teams`, as the fallback for every team"
+                .to_string()
+        })?;
+        Ok(Desktops { global, by_team })
+    }
+
+    /// The desktop for `viewer`: their team's layout, or the global one.
+    pub fn for_viewer(&self, viewer: &Viewer) -> &Arc<Desktop> {
+        viewer
+            .team
+            .as_ref()
+            .and_then(|t| self.by_team.get(t))
+            .unwrap_or(&self.global)
+    }
+
+    /// The global desktop.
+    pub fn global(&self) -> &Arc<Desktop> {
+        &self.global
+    }
+
+    /// Every desktop: the global one first.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<Desktop>> {
+        let mut seen: Vec<*const Desktop> = vec![Arc::as_ptr(&self.global)];
+        std::iter::once(&self.global).chain(self.by_team.values().filter(move |d| {
+            let p = Arc::as_ptr(d);
+            let new = !seen.contains(&p);
+            seen.push(p);
+            new
+        }))
     }
 }

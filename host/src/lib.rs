@@ -14,6 +14,7 @@
 
 pub mod app;
 pub mod config;
+pub mod contact_center;
 pub mod desktop;
 pub mod layout;
 pub mod plugin;

@@ -106,22 +106,28 @@ fn load_config(cli: &Cli) -> anyhow::Result<HostConfig> {
 
 fn serve(config: HostConfig) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let source = LayoutSource::from_config(&config);
-    let desktop = app::build(&config, &source)?;
+    let sources = LayoutSource::from_config(&config);
+    let desktops = app::build(&config, &sources)?;
     runtime.block_on(async move {
         let listener = deskhost::web::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         println!("deskhost is serving the desktop at http://{addr}/");
-        println!("  layout:  {}", desktop.layout().path.display());
-        println!(
-            "  plugins: {}",
-            desktop
-                .plugins()
-                .iter()
-                .map(|p| format!("{} {}", p.info.id, p.info.version))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        for d in desktops.all() {
+            let teams = &d.layout().teams;
+            let scope = if teams.is_empty() {
+                "global".to_string()
+            } else {
+                format!("teams: {}", teams.join(", "))
+            };
+            println!("  layout:  {} ({scope})", d.layout().path.display());
+        }
+        let plugins: Vec<String> = desktops
+            .global()
+            .plugins()
+            .iter()
+            .map(|p| format!("{} {}", p.info.id, p.info.version))
+            .collect();
+        println!("  plugins: {}", plugins.join(", "));
         println!("  data:    {}", config.data_dir.display());
         println!(
             "  Sign-in is not built yet: pick the role and team with the switch in the header."
@@ -129,25 +135,34 @@ fn serve(config: HostConfig) -> anyhow::Result<()> {
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        deskhost::web::serve(listener, deskhost::web::AppState::new(desktop), shutdown).await?;
+        deskhost::web::serve(listener, deskhost::web::AppState::new(desktops), shutdown).await?;
         Ok(())
     })
 }
 
 fn check(config: &HostConfig, paths: Vec<PathBuf>, format: Format) -> ExitCode {
     let sources: Vec<LayoutSource> = if paths.is_empty() {
-        vec![LayoutSource::from_config(config)]
+        LayoutSource::from_config(config)
     } else {
         paths.into_iter().map(LayoutSource::File).collect()
     };
-    let store = match SqliteStore::in_memory() {
+    let kv = match SqliteStore::in_memory() {
         Ok(s) => std::sync::Arc::new(s),
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    let runtime = match app::runtime(config, store) {
+    // Plugins are only described here, never rendered: the simulator is
+    // not started.
+    let services = deskhost::runtime::Services {
+        kv,
+        contact_center: std::sync::Arc::new(deskhost::contact_center::Simulator::new(
+            config.simulator_seed,
+            deskhost::now_ms(),
+        )),
+    };
+    let runtime = match app::runtime(config, services) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -162,13 +177,7 @@ fn check(config: &HostConfig, paths: Vec<PathBuf>, format: Format) -> ExitCode {
         let (name, text) = match source.read() {
             Ok(x) => x,
             Err(e) => {
-                eprintln!(
-                    "error: cannot read {}: {e}",
-                    match source {
-                        LayoutSource::File(p) => p.display().to_string(),
-                        LayoutSource::Demo => app::DEMO_LAYOUT_NAME.into(),
-                    }
-                );
+                eprintln!("error: cannot read {}: {e}", source.name());
                 return ExitCode::from(2);
             }
         };

@@ -12,7 +12,17 @@ pub const HOST_API_VERSION: Version = Version::new(0, 1, 0);
 
 /// Capabilities an admin can grant to a plugin, with what each allows.
 /// Everything not listed here is denied; log and clock need no grant.
-pub const CAPABILITIES: &[(&str, &str)] = &[("kv", "a key-value store private to the plugin")];
+pub const CAPABILITIES: &[(&str, &str)] = &[
+    ("kv", "a key-value store private to the plugin"),
+    (
+        "contact-center",
+        "read agents, teams, queues and the day's figures",
+    ),
+    (
+        "agent-control",
+        "change an agent's state (with `contact-center`)",
+    ),
+];
 
 /// The type a widget setting accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,8 +6,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use deskhost::config::Limits;
+use deskhost::contact_center::Simulator;
 use deskhost::embedded::{EMBEDDED_PLUGINS, TEST_PLUGINS_DIR};
-use deskhost::runtime::{Call, CallError, CallLimits, LoadedPlugin, Origin, Runtime, types};
+use deskhost::runtime::{
+    Call, CallError, CallLimits, LoadedPlugin, Origin, Runtime, Services, types,
+};
 use deskhost::store::SqliteStore;
 
 fn cache_dir() -> std::path::PathBuf {
@@ -18,7 +21,10 @@ fn runtime() -> Runtime {
     Runtime::new(
         &Limits::default(),
         Some(cache_dir()),
-        Arc::new(SqliteStore::in_memory().unwrap()),
+        Services {
+            kv: Arc::new(SqliteStore::in_memory().unwrap()),
+            contact_center: Arc::new(Simulator::new(7, deskhost::now_ms())),
+        },
     )
     .unwrap()
 }

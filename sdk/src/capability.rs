@@ -24,9 +24,16 @@ pub mod log {
 
 /// The host's clock.
 pub mod clock {
+    pub use crate::bindings::deskhost::plugin::clock::LocalTime;
+
     /// Unix time in milliseconds, from the host.
     pub fn now_ms() -> u64 {
         crate::bindings::deskhost::plugin::clock::now()
+    }
+
+    /// The current local time in an IANA time zone (`Europe/Paris`).
+    pub fn local_now(time_zone: &str) -> Result<LocalTime, crate::Error> {
+        crate::bindings::deskhost::plugin::clock::local_now(time_zone).map_err(crate::Error::new)
     }
 }
 
@@ -53,5 +60,82 @@ pub mod kv {
     /// Removes a value.
     pub fn delete(key: &str) -> Result<(), Error> {
         raw::delete(key).map_err(convert)
+    }
+}
+
+/// Live contact-center data. Needs the `contact-center` grant (and
+/// `agent-control` to change agent states): without it every call returns
+/// an error naming the missing grant.
+pub mod contact_center {
+    use crate::Error;
+    use crate::bindings::deskhost::plugin::contact_center as raw;
+    pub use raw::{Agent, AgentState, DataError, DayStats, OwnState, Queue, Stats, Task, Team};
+
+    fn convert(e: DataError) -> Error {
+        Error::new(match e {
+            DataError::Denied(m) | DataError::Unknown(m) | DataError::Unavailable(m) => m,
+        })
+    }
+
+    /// Agents of these teams (all teams when empty).
+    pub fn agents(team_ids: &[String]) -> Result<Vec<Agent>, Error> {
+        raw::agents(team_ids).map_err(convert)
+    }
+    /// All teams.
+    pub fn teams() -> Result<Vec<Team>, Error> {
+        raw::teams().map_err(convert)
+    }
+    /// All queues.
+    pub fn queues() -> Result<Vec<Queue>, Error> {
+        raw::queues().map_err(convert)
+    }
+    /// Today and yesterday for a team; `""` for the whole contact center.
+    pub fn team_stats(team_id: &str) -> Result<Stats, Error> {
+        raw::team_stats(team_id).map_err(convert)
+    }
+    /// Today and yesterday for a queue.
+    pub fn queue_stats(queue_id: &str) -> Result<Stats, Error> {
+        raw::queue_stats(queue_id).map_err(convert)
+    }
+    /// The viewing user's own agent state and tasks, if they do agent work.
+    pub fn my_state() -> Result<Option<OwnState>, Error> {
+        raw::my_state().map_err(convert)
+    }
+    /// The tenant's idle reason codes.
+    pub fn idle_reasons() -> Result<Vec<String>, Error> {
+        raw::idle_reasons().map_err(convert)
+    }
+    /// Sets an agent's state to available, or idle with a reason. Needs
+    /// the `agent-control` grant.
+    pub fn set_agent_state(
+        agent_id: &str,
+        state: AgentState,
+        idle_reason: Option<&str>,
+    ) -> Result<(), Error> {
+        raw::set_agent_state(agent_id, state, idle_reason).map_err(convert)
+    }
+
+    /// A human label for a state.
+    pub fn state_label(state: AgentState) -> &'static str {
+        match state {
+            AgentState::Available => "Available",
+            AgentState::Idle => "Idle",
+            AgentState::Engaged => "Engaged",
+            AgentState::WrapUp => "Wrap-up",
+            AgentState::Rona => "RONA",
+            AgentState::Offline => "Offline",
+        }
+    }
+
+    /// The tone a state is shown in.
+    pub fn state_tone(state: AgentState) -> crate::Tone {
+        match state {
+            AgentState::Available => crate::Tone::Success,
+            AgentState::Idle => crate::Tone::Warning,
+            AgentState::Engaged => crate::Tone::Info,
+            AgentState::WrapUp => crate::Tone::Neutral,
+            AgentState::Rona => crate::Tone::Danger,
+            AgentState::Offline => crate::Tone::Neutral,
+        }
     }
 }

@@ -65,7 +65,7 @@ pub const API_VERSION: &str = "0.1.0";
 
 /// What a plugin usually imports: `use deskhost_sdk::prelude::*;`.
 pub mod prelude {
-    pub use crate::capability::{clock, kv, log};
+    pub use crate::capability::{clock, contact_center, kv, log};
     pub use crate::{
         Action, Alert, Badge, Block, Button, Cell, Chart, ChartKind, ChartPoint, Context, Duration,
         EmptyState, Error, Input, InputKind, KeyValue, Link, ListItem, Metadata, Progress,
@@ -141,11 +141,17 @@ impl<W: Widget> bindings::exports::deskhost::plugin::widget::Guest for Adapter<W
 /// Exports a type implementing [`Widget`] as the plugin's `widget` interface.
 ///
 /// Call it once, at the top level of the plugin crate.
+///
+/// The export only exists on WebAssembly: a native build of the plugin crate
+/// (for its unit tests) links without the component's export symbols, whose
+/// names native linkers reject.
 #[macro_export]
 macro_rules! export_widget {
     ($widget:ty) => {
         #[doc(hidden)]
+        #[allow(dead_code)]
         type __DeskhostWidgetExport = $crate::Adapter<$widget>;
+        #[cfg(target_arch = "wasm32")]
         $crate::bindings::__export_widget_plugin!(__DeskhostWidgetExport with_types_in $crate::bindings);
     };
 }

@@ -15,6 +15,13 @@ pub fn layout(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Layouts shipped in `layouts/`.
+pub fn shipped_layout(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../layouts")
+        .join(name)
+}
+
 /// A server running in the background of the current tokio runtime.
 pub struct TestServer {
     /// Base URL, such as `http://127.0.0.1:41234`.
@@ -26,14 +33,19 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server for `layout` with the embedded and test plugins.
     pub async fn start(layout: &Path) -> TestServer {
+        Self::start_with(vec![layout.to_owned()]).await
+    }
+
+    /// Starts a server for several layouts (a global one and team ones).
+    pub async fn start_with(layouts: Vec<PathBuf>) -> TestServer {
         let data = tempfile::tempdir().unwrap();
         let config = HostConfig {
             data_dir: data.path().to_owned(),
             plugin_dirs: vec![PathBuf::from(TEST_PLUGINS_DIR)],
-            layouts: vec![layout.to_owned()],
+            layouts,
             ..HostConfig::default()
         };
-        let desktop = tokio::task::spawn_blocking(move || {
+        let desktops = tokio::task::spawn_blocking(move || {
             app::build(&config, &LayoutSource::from_config(&config))
         })
         .await
@@ -42,7 +54,7 @@ impl TestServer {
         let listener = web::bind(([127, 0, 0, 1], 0).into()).await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(web::serve(listener, AppState::new(desktop), async {
+        tokio::spawn(web::serve(listener, AppState::new(desktops), async {
             let _ = stopped.await;
         }));
         TestServer {

@@ -1,7 +1,7 @@
 //! The served desktop, end to end: real components, a real server on a
 //! free port, real HTTP.
 
-use deskhost_e2e::{TestServer, layout};
+use deskhost_e2e::{TestServer, layout, shipped_layout};
 
 fn tile<'a>(page: &'a str, id: &str) -> &'a str {
     let at = page
@@ -82,15 +82,23 @@ async fn a_page_without_failures_has_no_banner() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_layout_serves_the_hello_widget_and_assets() {
-    let server = TestServer::start(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/demo.toml"),
-    )
+async fn demo_layout_serves_the_widgets_and_assets() {
+    let server = TestServer::start_with(vec![
+        shipped_layout("demo.toml"),
+        shipped_layout("team-support.toml"),
+    ])
     .await;
-    let (status, page) = server.get("/?role=supervisor-agent&team=Sales").await;
+    let (status, page) = server.get("/?role=supervisor-agent&team=sales").await;
     assert_eq!(status, 200);
-    assert!(page.contains("Hello, Lee Lead"), "{page}");
-    assert!(page.contains("<dd>Sales</dd>"));
+    assert!(tile(&page, "welcome").contains("Lee Lead"), "{page}");
+    assert!(tile(&page, "team").contains("<table>"), "{page}");
+    assert!(!page.contains(" failed\""), "a widget failed: {page}");
+    // The team-specific layout replaces the global one for its team.
+    let (_, support) = server.get("/?role=supervisor&team=support").await;
+    assert!(support.contains("Acme Contact Center · Support"));
+    assert!(tile(&support, "queues").contains("Support queues"));
+    let (_, global) = server.get("/?role=supervisor&team=billing").await;
+    assert!(global.contains("<title>Home · Acme Contact Center</title>"));
     // Assets are linked by content hash and served immutable.
     let css = page.split("href=\"/static/app.").nth(1).unwrap();
     let css = format!("/static/app.{}", &css[..css.find('"').unwrap()]);

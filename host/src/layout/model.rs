@@ -76,6 +76,9 @@ pub struct Layout {
     pub title: String,
     /// Logo URL or path.
     pub logo: Option<String>,
+    /// Teams this layout is for; empty for the global layout that every
+    /// other team falls back to.
+    pub teams: Vec<String>,
     /// Layout-wide defaults for widget calls (`[limits]`).
     pub limits: Limits,
     /// Admin configuration per plugin id (`[plugins.ID]`).

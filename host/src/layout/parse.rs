@@ -29,6 +29,7 @@ type Key<'a> = Spanned<DeString<'a>>;
 pub const ROOT_KEYS: &[&str] = &[
     "title",
     "logo",
+    "teams",
     "limits",
     "plugins",
     "supervisor",
@@ -371,6 +372,11 @@ impl<'s> Checker<'s> {
             .get("logo")
             .and_then(|v| self.str(v, "logo"))
             .map(str::to_string);
+        let teams: Vec<String> = root
+            .get("teams")
+            .and_then(|v| self.strings(v, "teams"))
+            .map(|l| l.into_iter().map(|(t, _)| t.to_string()).collect())
+            .unwrap_or_default();
         let limits = root
             .get("limits")
             .and_then(|v| self.table(v, "limits"))
@@ -399,6 +405,7 @@ impl<'s> Checker<'s> {
             path: path.to_path_buf(),
             title: title?,
             logo,
+            teams,
             limits,
             plugins,
             roles: roles_ok.then_some(roles)?,

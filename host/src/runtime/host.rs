@@ -8,6 +8,7 @@ use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use crate::contact_center::{self as cc, ContactCenter};
 use crate::store::KvStore;
 
 wasmtime::component::bindgen!({
@@ -16,7 +17,7 @@ wasmtime::component::bindgen!({
 });
 
 pub use deskhost::plugin::types;
-use deskhost::plugin::{clock, kv, log};
+use deskhost::plugin::{clock, contact_center, kv, log};
 
 /// Largest key a plugin may store, in bytes.
 pub const MAX_KV_KEY: usize = 256;
@@ -25,6 +26,15 @@ pub const MAX_KV_VALUE: usize = 64 * 1024;
 /// Longest log line kept from a plugin, in bytes.
 const MAX_LOG_LINE: usize = 4096;
 
+/// The host services plugins reach through their capabilities.
+#[derive(Clone)]
+pub struct Services {
+    /// Backs the `kv` capability.
+    pub kv: Arc<dyn KvStore>,
+    /// Backs the `contact-center` and `agent-control` capabilities.
+    pub contact_center: Arc<dyn ContactCenter>,
+}
+
 /// The state of one plugin call's `Store`.
 pub struct HostState {
     wasi: WasiCtx,
@@ -32,8 +42,9 @@ pub struct HostState {
     pub(crate) limits: StoreLimits,
     plugin: Arc<str>,
     widget: Arc<str>,
+    user: String,
     grants: Arc<[String]>,
-    kv: Arc<dyn KvStore>,
+    services: Services,
 }
 
 impl HostState {
@@ -44,8 +55,9 @@ impl HostState {
     pub fn new(
         plugin: Arc<str>,
         widget: Arc<str>,
+        user: String,
         grants: Arc<[String]>,
-        kv: Arc<dyn KvStore>,
+        services: Services,
         memory_bytes: usize,
     ) -> Self {
         let wasi = WasiCtx::builder()
@@ -63,12 +75,14 @@ impl HostState {
                 .build(),
             plugin,
             widget,
+            user,
             grants,
-            kv,
+            services,
         }
     }
 
-    fn granted(&self, capability: &str) -> Result<(), kv::KvError> {
+    /// `Ok` when `capability` is granted, else the message naming the grant.
+    fn check_grant(&self, capability: &str) -> Result<(), String> {
         if self.grants.iter().any(|g| g == capability) {
             return Ok(());
         }
@@ -79,7 +93,16 @@ impl HostState {
             plugin = self.plugin
         );
         tracing::warn!(plugin = %self.plugin, widget = %self.widget, capability, "denied: {message}");
-        Err(kv::KvError::Denied(message))
+        Err(message)
+    }
+
+    fn granted(&self, capability: &str) -> Result<(), kv::KvError> {
+        self.check_grant(capability).map_err(kv::KvError::Denied)
+    }
+
+    fn data_granted(&self, capability: &str) -> Result<(), contact_center::DataError> {
+        self.check_grant(capability)
+            .map_err(contact_center::DataError::Denied)
     }
 }
 
@@ -124,6 +147,205 @@ impl clock::Host for HostState {
     fn now(&mut self) -> u64 {
         crate::now_ms()
     }
+
+    fn local_now(&mut self, time_zone: String) -> Result<clock::LocalTime, String> {
+        let tz = jiff::tz::TimeZone::get(&time_zone).map_err(|_| {
+            format!("unknown time zone `{time_zone}` (use an IANA name such as `Europe/Paris`)")
+        })?;
+        let now = jiff::Timestamp::now().to_zoned(tz);
+        let offset = now.offset().seconds();
+        let abbreviation = now
+            .time_zone()
+            .to_offset_info(now.timestamp())
+            .abbreviation()
+            .to_string();
+        Ok(clock::LocalTime {
+            year: now.year().into(),
+            month: now.month() as u8,
+            day: now.day() as u8,
+            hour: now.hour() as u8,
+            minute: now.minute() as u8,
+            second: now.second() as u8,
+            weekday: now.weekday().to_monday_one_offset() as u8,
+            utc_offset_seconds: offset,
+            zone_abbreviation: abbreviation,
+        })
+    }
+}
+
+fn state_to_wit(s: cc::AgentState) -> contact_center::AgentState {
+    use contact_center::AgentState as W;
+    match s {
+        cc::AgentState::Available => W::Available,
+        cc::AgentState::Idle => W::Idle,
+        cc::AgentState::Engaged => W::Engaged,
+        cc::AgentState::WrapUp => W::WrapUp,
+        cc::AgentState::Rona => W::Rona,
+        cc::AgentState::Offline => W::Offline,
+    }
+}
+
+fn data_error(e: cc::DataError) -> contact_center::DataError {
+    match e {
+        cc::DataError::Unknown(m) | cc::DataError::Refused(m) => {
+            contact_center::DataError::Unknown(m)
+        }
+        cc::DataError::Unavailable(m) => contact_center::DataError::Unavailable(m),
+    }
+}
+
+fn day_to_wit(d: cc::DayStats) -> contact_center::DayStats {
+    contact_center::DayStats {
+        offered: d.offered,
+        handled: d.handled,
+        abandoned: d.abandoned,
+        average_handle_seconds: d.average_handle_seconds,
+    }
+}
+
+fn stats_to_wit(s: cc::Stats) -> contact_center::Stats {
+    contact_center::Stats {
+        today: day_to_wit(s.today),
+        yesterday: day_to_wit(s.yesterday),
+    }
+}
+
+impl contact_center::Host for HostState {
+    fn agents(
+        &mut self,
+        team_ids: Vec<String>,
+    ) -> Result<Vec<contact_center::Agent>, contact_center::DataError> {
+        self.data_granted("contact-center")?;
+        let agents = self
+            .services
+            .contact_center
+            .agents(&team_ids)
+            .map_err(data_error)?;
+        Ok(agents
+            .into_iter()
+            .map(|a| contact_center::Agent {
+                id: a.id,
+                name: a.name,
+                team_id: a.team_id,
+                state: state_to_wit(a.state),
+                state_since: a.state_since_ms,
+                idle_reason: a.idle_reason,
+                active_contacts: a.active_contacts,
+            })
+            .collect())
+    }
+
+    fn teams(&mut self) -> Result<Vec<contact_center::Team>, contact_center::DataError> {
+        self.data_granted("contact-center")?;
+        let teams = self.services.contact_center.teams().map_err(data_error)?;
+        Ok(teams
+            .into_iter()
+            .map(|t| contact_center::Team {
+                id: t.id,
+                name: t.name,
+                agent_count: t.agent_count,
+            })
+            .collect())
+    }
+
+    fn queues(&mut self) -> Result<Vec<contact_center::Queue>, contact_center::DataError> {
+        self.data_granted("contact-center")?;
+        let queues = self.services.contact_center.queues().map_err(data_error)?;
+        Ok(queues
+            .into_iter()
+            .map(|q| contact_center::Queue {
+                id: q.id,
+                name: q.name,
+                team_ids: q.team_ids,
+                waiting: q.waiting,
+                longest_wait_seconds: q.longest_wait_seconds,
+                service_level: q.service_level,
+                service_level_goal: q.service_level_goal,
+                target_seconds: q.target_seconds,
+            })
+            .collect())
+    }
+
+    fn team_stats(
+        &mut self,
+        team_id: String,
+    ) -> Result<contact_center::Stats, contact_center::DataError> {
+        self.data_granted("contact-center")?;
+        self.services
+            .contact_center
+            .team_stats(&team_id)
+            .map(stats_to_wit)
+            .map_err(data_error)
+    }
+
+    fn queue_stats(
+        &mut self,
+        queue_id: String,
+    ) -> Result<contact_center::Stats, contact_center::DataError> {
+        self.data_granted("contact-center")?;
+        self.services
+            .contact_center
+            .queue_stats(&queue_id)
+            .map(stats_to_wit)
+            .map_err(data_error)
+    }
+
+    fn my_state(&mut self) -> Result<Option<contact_center::OwnState>, contact_center::DataError> {
+        self.data_granted("contact-center")?;
+        let own = self
+            .services
+            .contact_center
+            .own_state(&self.user)
+            .map_err(data_error)?;
+        Ok(own.map(|o| contact_center::OwnState {
+            state: state_to_wit(o.state),
+            since: o.since_ms,
+            idle_reason: o.idle_reason,
+            tasks: o
+                .tasks
+                .into_iter()
+                .map(|t| contact_center::Task {
+                    id: t.id,
+                    channel: t.channel,
+                    queue_id: t.queue_id,
+                    since: t.since_ms,
+                    wrap_up: t.wrap_up,
+                })
+                .collect(),
+        }))
+    }
+
+    fn idle_reasons(&mut self) -> Result<Vec<String>, contact_center::DataError> {
+        self.data_granted("contact-center")?;
+        self.services
+            .contact_center
+            .idle_reasons()
+            .map_err(data_error)
+    }
+
+    fn set_agent_state(
+        &mut self,
+        agent_id: String,
+        state: contact_center::AgentState,
+        idle_reason: Option<String>,
+    ) -> Result<(), contact_center::DataError> {
+        self.data_granted("contact-center")?;
+        self.data_granted("agent-control")?;
+        let state = match state {
+            contact_center::AgentState::Available => cc::AgentState::Available,
+            contact_center::AgentState::Idle => cc::AgentState::Idle,
+            other => {
+                return Err(contact_center::DataError::Unknown(format!(
+                    "a widget may only set agents available or idle, not {other:?}"
+                )));
+            }
+        };
+        tracing::info!(plugin = %self.plugin, widget = %self.widget, user = %self.user, agent = %agent_id, ?state, "agent state change");
+        self.services
+            .contact_center
+            .set_agent_state(&agent_id, state, idle_reason.as_deref())
+            .map_err(data_error)
+    }
 }
 
 fn check_key(key: &str) -> Result<(), kv::KvError> {
@@ -140,7 +362,8 @@ impl kv::Host for HostState {
     fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, kv::KvError> {
         self.granted("kv")?;
         check_key(&key)?;
-        self.kv
+        self.services
+            .kv
             .get(&self.plugin, &key)
             .map_err(|e| kv::KvError::Store(e.to_string()))
     }
@@ -154,7 +377,8 @@ impl kv::Host for HostState {
                 value.len()
             )));
         }
-        self.kv
+        self.services
+            .kv
             .set(&self.plugin, &key, &value)
             .map_err(|e| kv::KvError::Store(e.to_string()))
     }
@@ -162,7 +386,8 @@ impl kv::Host for HostState {
     fn delete(&mut self, key: String) -> Result<(), kv::KvError> {
         self.granted("kv")?;
         check_key(&key)?;
-        self.kv
+        self.services
+            .kv
             .delete(&self.plugin, &key)
             .map_err(|e| kv::KvError::Store(e.to_string()))
     }

@@ -21,13 +21,12 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 
 use cache::CompileCache;
 pub use cache::Origin;
-pub use host::types;
 use host::{HostState, WidgetPlugin, WidgetPluginPre};
+pub use host::{Services, types};
 use manifest::{Manifest, PluginKind};
 
 use crate::config::Limits;
 use crate::plugin::{Catalog, PluginInfo, SettingKind, SettingSpec, SettingValue};
-use crate::store::KvStore;
 
 /// How often the epoch ticker advances; the granularity of call deadlines.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -116,7 +115,7 @@ pub struct Runtime {
     linker: Linker<HostState>,
     cache: CompileCache,
     limits: Limits,
-    kv: Arc<dyn KvStore>,
+    services: Services,
     stop_ticker: Arc<AtomicBool>,
 }
 
@@ -126,7 +125,7 @@ impl Runtime {
     pub fn new(
         limits: &Limits,
         cache_dir: Option<PathBuf>,
-        kv: Arc<dyn KvStore>,
+        services: Services,
     ) -> anyhow::Result<Self> {
         let mut pool = PoolingAllocationConfig::default();
         let slots = limits.max_instances.max(1);
@@ -167,7 +166,7 @@ impl Runtime {
             engine,
             linker,
             limits: limits.clone(),
-            kv,
+            services,
             stop_ticker,
         })
     }
@@ -316,6 +315,7 @@ impl Runtime {
         &self,
         plugin: &LoadedPlugin,
         widget: &str,
+        user: &str,
         grants: Arc<[String]>,
         limits: CallLimits,
     ) -> Store<HostState> {
@@ -323,8 +323,9 @@ impl Runtime {
         let state = HostState::new(
             plugin.id.clone(),
             widget.into(),
+            user.to_owned(),
             grants,
-            self.kv.clone(),
+            self.services.clone(),
             memory << 20,
         );
         let mut store = Store::new(&self.engine, state);
@@ -337,7 +338,7 @@ impl Runtime {
 
     fn describe(&self, plugin: &LoadedPlugin) -> Result<types::Metadata, CallError> {
         let limits = self.default_call_limits();
-        let mut store = self.store(plugin, "(describe)", Arc::from([]), limits);
+        let mut store = self.store(plugin, "(describe)", "", Arc::from([]), limits);
         let instance = plugin
             .pre
             .instantiate(&mut store)
@@ -394,7 +395,13 @@ impl Runtime {
         let _span =
             tracing::debug_span!("plugin_call", plugin = %plugin.info.id, widget = call.widget)
                 .entered();
-        let mut store = self.store(plugin, call.widget, call.grants.clone(), call.limits);
+        let mut store = self.store(
+            plugin,
+            call.widget,
+            &call.context.user_id,
+            call.grants.clone(),
+            call.limits,
+        );
         let instance = plugin
             .pre
             .instantiate(&mut store)

@@ -75,8 +75,9 @@ impl Default for Assets {
 
 /// Grid placement classes. At 12 columns (wide screens) tiles sit exactly
 /// where the layout puts them (`c`olumn, `r`ow, `w`idth, `h`eight classes);
-/// at 10, 6 and 4 columns they flow in reading order, each as wide as it
-/// fits. No inline styles, so the page's CSP can forbid them.
+/// at 10, 6 and 4 columns they flow in reading order: at 10 each keeps its
+/// width (up to 10), at 6 and 4 narrow tiles take half the row and the
+/// others all of it. No inline styles, so the page's CSP can forbid them.
 fn grid_css() -> String {
     let mut css = String::from("/* generated grid classes */\n");
     for h in 1..=MAX_HEIGHT {
@@ -98,7 +99,12 @@ fn grid_css() -> String {
             ".grid{{grid-template-columns:repeat({cols},minmax(0,1fr))}}"
         );
         for w in 1..=GRID_COLUMNS {
-            let _ = writeln!(css, ".w{w}{{grid-column-end:span {}}}", w.min(cols));
+            let span = match cols {
+                12 | 10 => w.min(cols),
+                _ if w <= cols / 2 => cols / 2,
+                _ => cols,
+            };
+            let _ = writeln!(css, ".w{w}{{grid-column-end:span {span}}}");
         }
         if cols == GRID_COLUMNS {
             for c in 1..=GRID_COLUMNS {

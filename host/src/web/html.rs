@@ -6,8 +6,81 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::assets::Assets;
 use super::view;
+use crate::contact_center::{AgentState, OwnState};
 use crate::desktop::{AssembledPage, Tile, Viewer};
 use crate::layout::{Layout, Role};
+
+/// What the desktop frame shows around the page: the user's own agent
+/// state (for roles with agent work) and the idle reason codes.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    /// The viewer's agent state and tasks, if they are an agent.
+    pub own_state: Option<OwnState>,
+    /// Idle reason codes for the state selector.
+    pub idle_reasons: Vec<String>,
+}
+
+fn state_label(s: AgentState) -> &'static str {
+    match s {
+        AgentState::Available => "Available",
+        AgentState::Idle => "Idle",
+        AgentState::Engaged => "Engaged",
+        AgentState::WrapUp => "Wrap-up",
+        AgentState::Rona => "RONA",
+        AgentState::Offline => "Offline",
+    }
+}
+
+/// The header's agent state selector: Available, or Idle with a reason.
+fn state_selector(own: &OwnState, reasons: &[String], q: &str, page: &str) -> Markup {
+    let current = match (own.state, &own.idle_reason) {
+        (AgentState::Available, _) => "available".to_string(),
+        (AgentState::Idle, Some(r)) => format!("idle:{r}"),
+        _ => String::new(),
+    };
+    html! {
+        form.agent-state method="post" action=(format!("/me/state{q}")) {
+            input type="hidden" name="page" value=(page);
+            label for="agent-state" { "State" }
+            select id="agent-state" name="state" data-autosubmit {
+                @if current.is_empty() {
+                    option value="" selected { (state_label(own.state)) }
+                }
+                option value="available" selected[current == "available"] { "Available" }
+                @for r in reasons {
+                    @let v = format!("idle:{r}");
+                    option value=(v) selected[current == v] { "Idle – " (r) }
+                }
+            }
+            span.state-time { (view::format_elapsed(crate::now_ms().saturating_sub(own.since_ms) / 1000)) }
+            noscript { button type="submit" { "Set" } }
+        }
+    }
+}
+
+/// The task list: separate from the home page, which renders the same with
+/// zero or many tasks.
+fn task_list(own: &OwnState, now_ms: u64) -> Markup {
+    html! {
+        aside.tasks aria-label="Tasks" {
+            h2 { "Tasks" }
+            @if own.tasks.is_empty() {
+                p.note { "No active tasks." }
+            } @else {
+                ul {
+                    @for t in &own.tasks {
+                        li {
+                            span.task-channel { (t.channel) }
+                            span { (t.queue_id) }
+                            @if t.wrap_up { span class="badge tone-neutral" { "Wrap-up" } }
+                            time.since data-since=(t.since_ms) { (view::format_elapsed(now_ms.saturating_sub(t.since_ms) / 1000)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
 
 /// Query string that keeps the dev role switch's choice on links.
 pub fn viewer_query(viewer: &Viewer) -> String {
@@ -82,10 +155,12 @@ pub fn page(
     page: &AssembledPage,
     viewer: &Viewer,
     assets: &Assets,
+    frame: &Frame,
     dev_switch: bool,
     now_ms: u64,
 ) -> Markup {
     let q = viewer_query(viewer);
+    let events = format!("/events{q}&page={}", page.id);
     let logo = layout
         .logo
         .clone()
@@ -102,7 +177,7 @@ pub fn page(
                 link rel="icon" href=(assets.logo_url);
                 script src=(assets.js_url) defer {}
             }
-            body {
+            body data-events=(events) data-rendered-at=(now_ms) {
                 a.skip href="#main" { "Skip to content" }
                 header.topbar {
                     a.brand href=(format!("/{q}")) { img src=(logo) alt=""; span { (layout.title) } }
@@ -128,23 +203,35 @@ pub fn page(
                             button type="submit" { "Apply" }
                         }
                     }
-                    div.user {
-                        span.avatar aria-hidden="true" { (initials(&viewer.display_name)) }
-                        span { (viewer.display_name) span.sr-only { ", " (role_label(viewer.role)) } }
+                    @if let Some(own) = &frame.own_state {
+                        (state_selector(own, &frame.idle_reasons, &q, &page.id))
+                    }
+                    details.profile {
+                        summary aria-label=(format!("Profile: {}", viewer.display_name)) {
+                            span.avatar aria-hidden="true" { (initials(&viewer.display_name)) }
+                            span.name { (viewer.display_name) }
+                        }
+                        div.profile-menu {
+                            p { strong { (viewer.display_name) } }
+                            p.note { (role_label(viewer.role)) @if let Some(t) = &viewer.team { " · " (t) } }
+                        }
                     }
                 }
                 div.banner id="banner" role="status" hidden[!page.degraded()] {
                     strong { "Some features are unavailable." }
                     span { "A widget could not be shown. Reload later, or give the tracking ID in the widget to your administrator." }
                 }
-                main id="main" {
-                    h1 { (page.title) }
-                    div.grid {
-                        @for t in &page.tiles { (tile(t, viewer, now_ms)) }
-                        @if page.tiles.is_empty() {
-                            div.empty-page { p { "No widgets are configured for this page and role." } }
+                div.workspace {
+                    main id="main" {
+                        h1 { (page.title) }
+                        div.grid {
+                            @for t in &page.tiles { (tile(t, viewer, now_ms)) }
+                            @if page.tiles.is_empty() {
+                                div.empty-page { p { "No widgets are configured for this page and role." } }
+                            }
                         }
                     }
+                    @if let Some(own) = &frame.own_state { (task_list(own, now_ms)) }
                 }
             }
         }
@@ -170,5 +257,158 @@ pub fn error_page(assets: &Assets, title: &str, message: &str) -> Markup {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::contact_center::Task;
+    use crate::desktop::{AssembledPage, Tile};
+    use crate::layout::{Limits, Visibility, Widget};
+    use crate::runtime::types::{Block, View};
+
+    fn viewer() -> Viewer {
+        Viewer {
+            user_id: "u".into(),
+            display_name: "Lee Lead".into(),
+            role: Role::SupervisorAgent,
+            team: Some("Sales & Co".into()),
+            locale: "en-US".into(),
+            time_zone: "UTC".into(),
+        }
+    }
+
+    fn layout() -> Layout {
+        Layout {
+            path: "l.toml".into(),
+            title: "Desk".into(),
+            logo: None,
+            teams: Vec::new(),
+            limits: Limits::default(),
+            plugins: Default::default(),
+            roles: Default::default(),
+        }
+    }
+
+    fn page() -> AssembledPage {
+        let widget = Arc::new(Widget {
+            id: "w".into(),
+            plugin: "p".into(),
+            version_req: semver::VersionReq::STAR,
+            version: semver::Version::new(0, 1, 0),
+            title: "Queues".into(),
+            column: 1,
+            row: 1,
+            width: 4,
+            height: 3,
+            refresh: None,
+            settings: Vec::new(),
+            visible: Visibility::default(),
+            limits: Limits::default(),
+        });
+        AssembledPage {
+            id: "home".into(),
+            title: "Home".into(),
+            nav: vec![("home".into(), "Home".into())],
+            tiles: vec![Tile {
+                widget,
+                result: Ok(View {
+                    blocks: vec![Block::Text("hello".into())],
+                }),
+            }],
+        }
+    }
+
+    fn main_of(html: &str) -> &str {
+        let start = html.find("<main").unwrap();
+        &html[start..html.find("</main>").unwrap()]
+    }
+
+    #[test]
+    fn home_page_is_the_same_with_zero_or_many_tasks() {
+        let assets = Assets::new();
+        let own = |n: usize| OwnState {
+            state: AgentState::Engaged,
+            since_ms: 1,
+            idle_reason: None,
+            tasks: (0..n)
+                .map(|i| Task {
+                    id: format!("t{i}"),
+                    channel: "voice".into(),
+                    queue_id: "q".into(),
+                    since_ms: 1,
+                    wrap_up: false,
+                })
+                .collect(),
+        };
+        let render = |frame: Frame| {
+            page_html(&layout(), &page(), &viewer(), &assets, &frame, 1000).into_string()
+        };
+        let none = render(Frame::default());
+        let zero = render(Frame {
+            own_state: Some(own(0)),
+            idle_reasons: vec![],
+        });
+        let many = render(Frame {
+            own_state: Some(own(5)),
+            idle_reasons: vec!["Break".into()],
+        });
+        assert_eq!(main_of(&none), main_of(&zero));
+        assert_eq!(main_of(&zero), main_of(&many));
+        assert!(many.contains("<aside class=\"tasks\" aria-label=\"Tasks\">"));
+        assert_eq!(many.matches("class=\"task-channel\"").count(), 5);
+        assert!(!none.contains("aria-label=\"Tasks\""));
+    }
+
+    #[test]
+    fn tiles_are_regions_named_by_their_titles() {
+        let assets = Assets::new();
+        let html = page_html(
+            &layout(),
+            &page(),
+            &viewer(),
+            &assets,
+            &Frame::default(),
+            1000,
+        )
+        .into_string();
+        assert!(html.contains(
+            "<section class=\"tile c1 w4 r1 h3\" id=\"tile-w\" aria-labelledby=\"tile-w-title\" data-widget=\"w\"><header><h2 id=\"tile-w-title\">Queues</h2>"
+        ));
+        // The team is encoded in links.
+        assert!(html.contains("?role=supervisor-agent&amp;team=Sales%20%26%20Co"));
+    }
+
+    #[test]
+    fn agent_state_selector_offers_available_and_idle_reasons() {
+        let assets = Assets::new();
+        let own = OwnState {
+            state: AgentState::Idle,
+            since_ms: 1,
+            idle_reason: Some("Lunch".into()),
+            tasks: vec![],
+        };
+        let frame = Frame {
+            own_state: Some(own),
+            idle_reasons: vec!["Break".into(), "Lunch".into()],
+        };
+        let html = page_html(&layout(), &page(), &viewer(), &assets, &frame, 1000).into_string();
+        assert!(html.contains("<label for=\"agent-state\">State</label>"));
+        assert!(html.contains("<option value=\"available\">Available</option>"));
+        assert!(html.contains("<option value=\"idle:Lunch\" selected>Idle – Lunch</option>"));
+    }
+
+    fn page_html(
+        l: &Layout,
+        p: &AssembledPage,
+        v: &Viewer,
+        a: &Assets,
+        f: &Frame,
+        now: u64,
+    ) -> Markup {
+        super::page(l, p, v, a, f, true, now)
     }
 }

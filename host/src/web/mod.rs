@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod html;
+pub mod live;
 pub mod view;
 
 use std::net::SocketAddr;
@@ -17,7 +18,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use crate::desktop::{Desktop, Viewer};
+use crate::desktop::{Desktops, Viewer};
 use crate::layout::Role;
 use crate::runtime::types;
 use assets::Assets;
@@ -25,8 +26,8 @@ use assets::Assets;
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    /// The desktop being served.
-    pub desktop: Arc<Desktop>,
+    /// The desktops being served (global and per team).
+    pub desktops: Arc<Desktops>,
     /// Embedded static files.
     pub assets: Arc<Assets>,
     /// Whether the header shows the developer role switch (until sign-in
@@ -35,10 +36,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State serving `desktop`.
-    pub fn new(desktop: Desktop) -> Self {
+    /// State serving `desktops`.
+    pub fn new(desktops: Desktops) -> Self {
         AppState {
-            desktop: Arc::new(desktop),
+            desktops: Arc::new(desktops),
             assets: Arc::new(Assets::new()),
             dev_switch: true,
         }
@@ -86,6 +87,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home))
         .route("/pages/{page}", get(page))
         .route("/widgets/{widget}/action", post(action))
+        .route("/events", get(live::events))
+        .route("/me/state", post(set_own_state))
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_file))
         .fallback(not_found)
@@ -138,7 +141,7 @@ async fn security_headers(req: Request, next: Next) -> Response {
     res
 }
 
-fn bad_request(state: &AppState, message: &str) -> Response {
+pub(crate) fn bad_request(state: &AppState, message: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
         Html(html::error_page(&state.assets, "Bad request", message).into_string()),
@@ -169,13 +172,19 @@ async fn render_page(state: &AppState, q: &ViewerQuery, page_id: &str) -> Respon
         Ok(v) => v,
         Err(e) => return bad_request(state, &e),
     };
-    match state.desktop.page(&viewer, page_id).await {
+    let desktop = state.desktops.for_viewer(&viewer);
+    let frame = html::Frame {
+        own_state: desktop.own_state(&viewer),
+        idle_reasons: desktop.idle_reasons(),
+    };
+    match desktop.page(&viewer, page_id).await {
         Some(p) => Html(
             html::page(
-                state.desktop.layout(),
+                desktop.layout(),
                 &p,
                 &viewer,
                 &state.assets,
+                &frame,
                 state.dev_switch,
                 crate::now_ms(),
             )
@@ -220,8 +229,8 @@ async fn action(
     let Some(id) = id else {
         return bad_request(&state, "The form was sent without an action.");
     };
-    let Some(tile) = state
-        .desktop
+    let desktop = state.desktops.for_viewer(&viewer);
+    let Some(tile) = desktop
         .tile(&viewer, &widget, Some(types::Action { id, values }))
         .await
     else {
@@ -231,8 +240,7 @@ async fn action(
         Html(html::tile(&tile, &viewer, crate::now_ms()).into_string()).into_response()
     } else {
         // Without script: back to the page the widget is on.
-        let page = state
-            .desktop
+        let page = desktop
             .layout()
             .roles
             .get(&viewer.role)
@@ -249,17 +257,69 @@ async fn action(
     }
 }
 
+/// Form of the header's agent state selector.
+#[derive(Debug, Deserialize)]
+struct OwnStateForm {
+    /// `available` or `idle:<reason>`.
+    state: String,
+    /// Page to return to.
+    #[serde(default)]
+    page: String,
+}
+
+async fn set_own_state(
+    state: State<AppState>,
+    q: Query<ViewerQuery>,
+    form: axum::Form<OwnStateForm>,
+) -> Response {
+    use crate::contact_center::AgentState;
+    let viewer = match q.viewer() {
+        Ok(v) => v,
+        Err(e) => return bad_request(&state, &e),
+    };
+    let (new_state, reason) = match form.state.split_once(':') {
+        None if form.state == "available" => (AgentState::Available, None),
+        Some(("idle", reason)) => (AgentState::Idle, Some(reason)),
+        _ => return bad_request(&state, &format!("unknown agent state `{}`", form.state)),
+    };
+    if let Err(e) = state
+        .desktops
+        .for_viewer(&viewer)
+        .set_own_state(&viewer, new_state, reason)
+    {
+        return (
+            StatusCode::CONFLICT,
+            Html(
+                html::error_page(&state.assets, "State not changed", &e.to_string()).into_string(),
+            ),
+        )
+            .into_response();
+    }
+    let q = html::viewer_query(&viewer);
+    let to = if form.page.is_empty() || form.page == "home" {
+        format!("/{q}")
+    } else {
+        format!("/pages/{}{q}", form.page)
+    };
+    Redirect::to(&to).into_response()
+}
+
 async fn healthz(state: State<AppState>) -> Response {
-    let plugins: Vec<serde_json::Value> = state
-        .desktop
+    let global = state.desktops.global();
+    let plugins: Vec<serde_json::Value> = global
         .plugins()
         .iter()
         .map(|p| serde_json::json!({"id": p.info.id, "version": p.info.version.to_string()}))
         .collect();
+    let layouts: Vec<serde_json::Value> = state
+        .desktops
+        .all()
+        .map(|d| serde_json::json!({"path": d.layout().path.display().to_string(), "teams": d.layout().teams}))
+        .collect();
     axum::Json(serde_json::json!({
         "status": "ok",
-        "api": state.desktop.api_version().to_string(),
-        "layout": state.desktop.layout().path.display().to_string(),
+        "api": global.api_version().to_string(),
+        "layouts": layouts,
         "plugins": plugins,
     }))
     .into_response()

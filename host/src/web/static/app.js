@@ -70,5 +70,50 @@ document.addEventListener("change", (ev) => {
   }
 });
 
+// Live updates: one server-sent event stream per visible page; closed while
+// the tab is hidden so a hidden tab costs the server nothing.
+let events = null;
+
+function openEvents(renderedAt) {
+  const base = document.body.dataset.events;
+  if (!base || events) return;
+  events = new EventSource(`${base}&rendered_at=${renderedAt}`);
+  events.addEventListener("tile", (ev) => {
+    const data = JSON.parse(ev.data);
+    const old = document.getElementById(`tile-${data.id}`);
+    if (!old) return;
+    const active = document.activeElement;
+    if (active && old.contains(active) && active.matches("input, select, textarea")) {
+      return; // do not pull a form from under the user's fingers
+    }
+    const tmp = document.createElement("template");
+    tmp.innerHTML = data.html.trim();
+    const fresh = tmp.content.firstElementChild;
+    if (fresh) {
+      old.replaceWith(fresh);
+      tickDurations();
+      updateBanner();
+    }
+  });
+}
+
+function closeEvents() {
+  if (events) {
+    events.close();
+    events = null;
+  }
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "hidden") {
+    closeEvents();
+  } else {
+    openEvents(0); // the page may be stale: ask for every tile once
+  }
+});
+
 tickDurations();
 setInterval(tickDurations, 1000);
+if (document.visibilityState !== "hidden") {
+  openEvents(document.body.dataset.renderedAt || 0);
+}

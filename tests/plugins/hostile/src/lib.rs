@@ -1,6 +1,7 @@
 //! A widget that misbehaves on purpose, for the host's tests. Its `mode`
 //! setting picks how: trap, loop forever, grow memory without bound, recurse
-//! without end, return an error, use an ungranted capability, or behave.
+//! without end, return an error, use a capability, show a new view every
+//! second (`tick`), or behave.
 
 use deskhost_sdk::prelude::*;
 use serde::Deserialize;
@@ -30,7 +31,9 @@ impl Widget for Hostile {
             .description("Misbehaves on purpose, for tests.")
             .setting(
                 SettingSpec::text("mode", "How to misbehave.")
-                    .choices(&["ok", "trap", "loop", "grow", "recurse", "error", "kv"])
+                    .choices(&[
+                        "ok", "trap", "loop", "grow", "recurse", "error", "kv", "tick",
+                    ])
                     .default_text("ok"),
             )
             .size(3, 2)
@@ -62,6 +65,7 @@ impl Widget for Hostile {
                 kv::set("count", &n.to_le_bytes())?;
                 Ok(View::new().text(format!("kv count {n}")))
             }
+            "tick" => Ok(View::new().text(format!("tick {}", clock::now_ms() / 1000))),
             _ => Ok(View::new().text("hostile widget behaving")),
         }
     }

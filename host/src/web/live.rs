@@ -1,0 +1,122 @@
+//! Live updates over server-sent events. Each open page holds one
+//! `GET /events` stream; once a second the host asks the desktop for the
+//! page's tiles (re-rendering only those whose refresh interval has passed,
+//! through the shared view cache) and sends only the tiles whose view
+//! changed. A hidden tab closes its stream (the page script does it), so it
+//! costs no render work; the browser reconnects by itself after a drop.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use serde::Deserialize;
+
+use super::{AppState, ViewerQuery, html};
+use crate::desktop::{Desktop, Tile, Viewer};
+
+/// How often an open page is checked for changed tiles.
+pub const TICK: Duration = Duration::from_secs(1);
+
+/// Query of `GET /events`.
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    #[serde(flatten)]
+    viewer: ViewerQuery,
+    /// The page being shown.
+    #[serde(default = "home")]
+    page: String,
+    /// When the page's HTML was rendered (Unix ms); older than a tick (a
+    /// reconnect, a tab shown again) means every tile is sent once.
+    #[serde(default)]
+    rendered_at: u64,
+}
+
+fn home() -> String {
+    "home".into()
+}
+
+/// A hash of what a tile shows (not of its HTML, which carries the
+/// current time for counting durations, nor of an error's tracking ID).
+fn view_hash(tile: &Tile) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    match &tile.result {
+        Ok(v) => format!("{v:?}").hash(&mut h),
+        Err(e) => ("error", &e.reason).hash(&mut h),
+    }
+    h.finish()
+}
+
+struct Connection {
+    desktop: Arc<Desktop>,
+    viewer: Viewer,
+    page: String,
+    sent: HashMap<String, u64>,
+    first: bool,
+    send_all_first: bool,
+    interval: tokio::time::Interval,
+    pending: std::collections::VecDeque<Event>,
+}
+
+impl Connection {
+    async fn changed_tiles(&mut self) {
+        let ids = self.desktop.visible_widgets(&self.viewer, &self.page);
+        for id in ids {
+            let Some(tile) = self.desktop.tile(&self.viewer, &id, None).await else {
+                continue;
+            };
+            let hash = view_hash(&tile);
+            let unchanged = self.sent.get(&id) == Some(&hash);
+            self.sent.insert(id.clone(), hash);
+            if unchanged || (self.first && !self.send_all_first) {
+                continue;
+            }
+            let html = html::tile(&tile, &self.viewer, crate::now_ms()).into_string();
+            let data =
+                serde_json::json!({ "id": id, "html": html, "failed": tile.result.is_err() });
+            if let Ok(event) = Event::default().event("tile").json_data(data) {
+                self.pending.push_back(event);
+            }
+        }
+        self.first = false;
+    }
+}
+
+/// `GET /events`: the page's live update stream.
+pub async fn events(
+    State(state): State<AppState>,
+    Query(q): Query<EventsQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, axum::response::Response> {
+    let viewer = q
+        .viewer
+        .viewer()
+        .map_err(|e| super::bad_request(&state, &e))?;
+    let stale = crate::now_ms().saturating_sub(q.rendered_at) > TICK.as_millis() as u64 * 2;
+    let mut interval = tokio::time::interval(TICK);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let conn = Connection {
+        desktop: state.desktops.for_viewer(&viewer).clone(),
+        viewer,
+        page: q.page,
+        sent: HashMap::new(),
+        first: true,
+        send_all_first: stale,
+        interval,
+        pending: Default::default(),
+    };
+    tracing::debug!(page = %conn.page, "live stream opened");
+    let stream = futures::stream::unfold(conn, |mut conn| async move {
+        loop {
+            if let Some(event) = conn.pending.pop_front() {
+                return Some((Ok(event), conn));
+            }
+            conn.interval.tick().await;
+            conn.changed_tiles().await;
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
