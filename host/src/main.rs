@@ -58,9 +58,14 @@ enum Format {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `check` is a tool for people and editors: only warnings and worse.
+    let default_level = match cli.command {
+        Command::Serve { .. } => "info",
+        Command::Check { .. } => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
         .init();

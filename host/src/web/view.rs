@@ -171,7 +171,7 @@ fn progress(p: &Progress) -> Markup {
         format_number(p.max)
     );
     html! {
-        div.progress role="meter" aria-label=(p.label) aria-valuenow=(format_number(value)) aria-valuemin="0" aria-valuemax=(format_number(max)) aria-valuetext=(label) {
+        div class=(if p.style == ProgressStyle::Gauge { "progress gauge-wrap" } else { "progress" }) role="meter" aria-label=(p.label) aria-valuenow=(format_number(value)) aria-valuemin="0" aria-valuemax=(format_number(max)) aria-valuetext=(label) {
             div.progress-label { span { (p.label) } span.num { (format_number(p.value)) " / " (format_number(p.max)) } }
             @match p.style {
                 ProgressStyle::Bar => {
