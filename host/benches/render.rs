@@ -146,5 +146,62 @@ fn bench_page(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_widget, bench_page);
+/// The shipped demo desktop: all six first-party widgets against the
+/// simulator, as a supervisor of team sales sees it.
+fn bench_demo_page(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = HostConfig {
+        data_dir: dir.path().join("data"),
+        ..HostConfig::default()
+    };
+    let desktops = app::build(&config, &LayoutSource::from_config(&config)).unwrap();
+    let global = desktops.global().clone();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let router = web::router(AppState::new(desktops));
+    let get = |uri: String| {
+        let router = router.clone();
+        async move {
+            let res = router
+                .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap()
+        }
+    };
+    let page = rt.block_on(get("/?role=supervisor&team=sales".into()));
+    let text = std::str::from_utf8(&page).unwrap();
+    assert!(!text.contains(" failed\""), "a widget failed");
+    eprintln!("demo page (six widgets): {} bytes of HTML", page.len());
+    let mut g = c.benchmark_group("demo");
+    g.bench_function("six_widgets_page", |b| {
+        b.iter(|| rt.block_on(get("/?role=supervisor&team=sales".into())))
+    });
+    // A viewer seen for the first time: all six widgets render.
+    let mut n = 0u64;
+    g.bench_function("six_widgets_render_cold", |b| {
+        b.iter(|| {
+            n += 1;
+            let viewer = deskhost::desktop::Viewer {
+                user_id: format!("bench-{n}"),
+                display_name: "Bench Supervisor".into(),
+                role: deskhost::layout::Role::Supervisor,
+                team: Some("sales".into()),
+                locale: "en-US".into(),
+                time_zone: "UTC".into(),
+            };
+            let page = rt.block_on(global.page(&viewer, "home")).unwrap();
+            assert!(!page.degraded());
+            page
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_widget, bench_page, bench_demo_page);
 criterion_main!(benches);

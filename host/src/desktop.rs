@@ -86,6 +86,8 @@ pub struct Tile {
     pub widget: Arc<Widget>,
     /// Its view, or why there is none.
     pub result: Result<types::View, TileError>,
+    /// A hash of what it shows: equal hashes, same tile content.
+    pub hash: u64,
 }
 
 /// A page assembled for one viewer.
@@ -118,8 +120,21 @@ const FAILURE_BACKOFF: std::time::Duration = std::time::Duration::from_secs(5);
 
 struct CachedView {
     result: Result<types::View, TileError>,
+    /// What the result shows, hashed (see [`Tile::hash`]).
+    hash: u64,
     /// `None`: current until an action replaces it.
     fresh_until: Option<Instant>,
+}
+
+/// A hash of what a tile shows: the view, or the error's reason (not its
+/// tracking ID, which is new at every failure).
+fn result_hash(result: &Result<types::View, TileError>) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    match result {
+        Ok(v) => format!("{v:?}").hash(&mut h),
+        Err(e) => ("error", &e.reason).hash(&mut h),
+    }
+    h.finish()
 }
 
 /// A layout bound to the plugins that serve it.
@@ -304,13 +319,24 @@ impl Desktop {
         Some(self.render_widget(viewer, widget, action).await)
     }
 
-    fn cached(&self, key: &(Role, String, u64)) -> Option<Result<types::View, TileError>> {
+    fn cached(&self, key: &(Role, String, u64)) -> Option<(Result<types::View, TileError>, u64)> {
         let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
         let c = views.get(key)?;
         match c.fresh_until {
             Some(t) if t <= Instant::now() => None,
-            _ => Some(c.result.clone()),
+            _ => Some((c.result.clone(), c.hash)),
         }
+    }
+
+    /// Whether widget `widget_id`'s current view for `viewer` is still the
+    /// one whose hash is `known`, without rendering or copying anything:
+    /// the cheap check live pages make every second.
+    pub fn is_unchanged(&self, viewer: &Viewer, widget_id: &str, known: u64) -> bool {
+        let key = (viewer.role, widget_id.to_owned(), viewer.cache_key());
+        let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
+        views
+            .get(&key)
+            .is_some_and(|c| c.hash == known && c.fresh_until.is_none_or(|t| t > Instant::now()))
     }
 
     fn remember(
@@ -318,7 +344,7 @@ impl Desktop {
         key: (Role, String, u64),
         widget: &Widget,
         result: &Result<types::View, TileError>,
-    ) {
+    ) -> u64 {
         let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
         if views.len() >= MAX_CACHED_VIEWS {
             views.clear();
@@ -328,13 +354,16 @@ impl Desktop {
             Ok(_) => widget.refresh.map(|d| now + d),
             Err(_) => Some(now + widget.refresh.unwrap_or_default().max(FAILURE_BACKOFF)),
         };
+        let hash = result_hash(result);
         views.insert(
             key,
             CachedView {
                 result: result.clone(),
+                hash,
                 fresh_until,
             },
         );
+        hash
     }
 
     async fn render_widget(
@@ -345,16 +374,25 @@ impl Desktop {
     ) -> Tile {
         let key = (viewer.role, widget.id.clone(), viewer.cache_key());
         if action.is_none()
-            && let Some(result) = self.cached(&key)
+            && let Some((result, hash)) = self.cached(&key)
         {
-            return Tile { widget, result };
+            return Tile {
+                widget,
+                result,
+                hash,
+            };
         }
         let plugin: Arc<LoadedPlugin> = match self.plugins.get(&widget.plugin, &widget.version) {
             Some(p) => p.clone(),
             None => {
                 // Cannot happen for a checked layout; still, fail the tile only.
                 let result = Err(self.failure(&widget, "its plugin is not installed".into()));
-                return Tile { widget, result };
+                let hash = result_hash(&result);
+                return Tile {
+                    widget,
+                    result,
+                    hash,
+                };
             }
         };
         let runtime = self.runtime.clone();
@@ -397,8 +435,12 @@ impl Desktop {
             };
             self.failure(&widget, reason)
         });
-        self.remember(key, &widget, &result);
-        Tile { widget, result }
+        let hash = self.remember(key, &widget, &result);
+        Tile {
+            widget,
+            result,
+            hash,
+        }
     }
 
     fn failure(&self, widget: &Widget, reason: String) -> TileError {

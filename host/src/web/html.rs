@@ -318,6 +318,7 @@ mod tests {
                 result: Ok(View {
                     blocks: vec![Block::Text("hello".into())],
                 }),
+                hash: 1,
             }],
         }
     }

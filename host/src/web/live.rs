@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +16,7 @@ use futures::Stream;
 use serde::Deserialize;
 
 use super::{AppState, ViewerQuery, html};
-use crate::desktop::{Desktop, Tile, Viewer};
+use crate::desktop::{Desktop, Viewer};
 
 /// How often an open page is checked for changed tiles.
 pub const TICK: Duration = Duration::from_secs(1);
@@ -40,17 +39,6 @@ fn home() -> String {
     "home".into()
 }
 
-/// A hash of what a tile shows (not of its HTML, which carries the
-/// current time for counting durations, nor of an error's tracking ID).
-fn view_hash(tile: &Tile) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    match &tile.result {
-        Ok(v) => format!("{v:?}").hash(&mut h),
-        Err(e) => ("error", &e.reason).hash(&mut h),
-    }
-    h.finish()
-}
-
 struct Connection {
     desktop: Arc<Desktop>,
     viewer: Viewer,
@@ -66,10 +54,15 @@ impl Connection {
     async fn changed_tiles(&mut self) {
         let ids = self.desktop.visible_widgets(&self.viewer, &self.page);
         for id in ids {
+            if let Some(known) = self.sent.get(&id)
+                && self.desktop.is_unchanged(&self.viewer, &id, *known)
+            {
+                continue;
+            }
             let Some(tile) = self.desktop.tile(&self.viewer, &id, None).await else {
                 continue;
             };
-            let hash = view_hash(&tile);
+            let hash = tile.hash;
             let unchanged = self.sent.get(&id) == Some(&hash);
             self.sent.insert(id.clone(), hash);
             if unchanged || (self.first && !self.send_all_first) {
