@@ -9,7 +9,7 @@ use thiserror::Error;
 
 use crate::config::HostConfig;
 use crate::contact_center::{ContactCenter, Simulator};
-use crate::desktop::{Desktop, Desktops};
+use crate::desktop::{Changes, Desktop, Desktops};
 use crate::embedded::EMBEDDED_PLUGINS;
 use crate::layout::{self, Layout, ValidateOptions};
 use crate::runtime::{LoadError, Plugins, Runtime, Services};
@@ -223,6 +223,7 @@ pub fn build(config: &HostConfig, sources: &[LayoutSource]) -> Result<Desktops, 
     let runtime = Arc::new(runtime(config, services)?);
     let (plugins, errors) = install_plugins(&runtime, config);
     let plugins = Arc::new(plugins);
+    let changes = Changes::default();
     let mut desktops = Vec::new();
     for source in sources {
         let layout = load_layout(source, &plugins, &validate_options(config), &errors)?;
@@ -231,6 +232,7 @@ pub fn build(config: &HostConfig, sources: &[LayoutSource]) -> Result<Desktops, 
             plugins.clone(),
             runtime.clone(),
             contact_center.clone(),
+            changes.clone(),
             &config.grants,
         ));
     }

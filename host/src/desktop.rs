@@ -124,6 +124,26 @@ struct CachedView {
     hash: u64,
     /// `None`: current until an action replaces it.
     fresh_until: Option<Instant>,
+    /// The [`Changes`] count when it was rendered: a user's change to the
+    /// data (an action, a state change) makes every older view stale.
+    generation: u64,
+}
+
+/// Counts changes users make to the data (widget actions, the header's
+/// state selector), shared by every desktop of a host. Views rendered
+/// before the latest change are re-rendered on next use, so a supervisor
+/// who sets an agent idle sees every widget agree at once, not after their
+/// refresh intervals.
+#[derive(Debug, Default, Clone)]
+pub struct Changes(Arc<std::sync::atomic::AtomicU64>);
+
+impl Changes {
+    fn current(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
+    fn bump(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 /// A hash of what a tile shows: the view, or the error's reason (not its
@@ -147,6 +167,7 @@ pub struct Desktop {
     runtime: Arc<Runtime>,
     grants: BTreeMap<String, Arc<[String]>>,
     contact_center: Arc<dyn ContactCenter>,
+    changes: Changes,
 }
 
 impl Desktop {
@@ -157,6 +178,7 @@ impl Desktop {
         plugins: Arc<Plugins>,
         runtime: Arc<Runtime>,
         contact_center: Arc<dyn ContactCenter>,
+        changes: Changes,
         host_grants: &BTreeMap<String, Vec<String>>,
     ) -> Self {
         let mut widgets = BTreeMap::new();
@@ -190,6 +212,7 @@ impl Desktop {
             runtime,
             grants,
             contact_center,
+            changes,
         }
     }
 
@@ -231,7 +254,9 @@ impl Desktop {
                 DataError::Unknown(format!("user `{}` is not an agent", viewer.user_id))
             })?;
         self.contact_center
-            .set_agent_state(&agent.id, state, reason)
+            .set_agent_state(&agent.id, state, reason)?;
+        self.changes.bump();
+        Ok(())
     }
 
     /// Ids of the widgets `viewer` sees on page `page_id`, in reading order.
@@ -322,10 +347,11 @@ impl Desktop {
     fn cached(&self, key: &(Role, String, u64)) -> Option<(Result<types::View, TileError>, u64)> {
         let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
         let c = views.get(key)?;
-        match c.fresh_until {
-            Some(t) if t <= Instant::now() => None,
-            _ => Some((c.result.clone(), c.hash)),
-        }
+        self.is_fresh(c).then(|| (c.result.clone(), c.hash))
+    }
+
+    fn is_fresh(&self, c: &CachedView) -> bool {
+        c.generation == self.changes.current() && c.fresh_until.is_none_or(|t| t > Instant::now())
     }
 
     /// Whether widget `widget_id`'s current view for `viewer` is still the
@@ -355,12 +381,14 @@ impl Desktop {
             Err(_) => Some(now + widget.refresh.unwrap_or_default().max(FAILURE_BACKOFF)),
         };
         let hash = result_hash(result);
+        let generation = self.changes.current();
         views.insert(
             key,
             CachedView {
                 result: result.clone(),
                 hash,
                 fresh_until,
+                generation,
             },
         );
         hash
@@ -413,6 +441,7 @@ impl Desktop {
             .map(|(name, value)| setting_to_wit(name, value))
             .collect();
         let w = widget.clone();
+        let is_action = action.is_some();
         let outcome = tokio::task::spawn_blocking(move || {
             let call = Call {
                 widget: &w.id,
@@ -428,6 +457,9 @@ impl Desktop {
         })
         .await
         .unwrap_or_else(|e| Err(CallError::Trap(format!("the host's worker failed: {e}"))));
+        if is_action && outcome.is_ok() {
+            self.changes.bump();
+        }
         let result = outcome.map_err(|e| {
             let reason = match &e {
                 CallError::Widget(message) => message.clone(),

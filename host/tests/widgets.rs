@@ -322,3 +322,72 @@ settings = { tone = "purple" }
     assert_eq!(checked.diagnostics.len(), 5, "{all}");
     assert!(f.plugins.ids().len() >= 7);
 }
+
+#[test]
+fn a_users_change_reaches_every_widget_at_once() {
+    use deskhost::desktop::{Changes, Desktop, Viewer};
+    use deskhost::layout::Role;
+
+    let f = fixture();
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/demo.toml"))
+            .unwrap();
+    let checked = layout::check(
+        Path::new("demo.toml"),
+        &text,
+        &f.plugins,
+        &ValidateOptions::default(),
+    );
+    let Fixture { sim, rt, plugins } = f;
+    let desktop = Desktop::new(
+        checked.layout.unwrap(),
+        Arc::new(plugins),
+        Arc::new(rt),
+        sim.clone(),
+        Changes::default(),
+        &Default::default(),
+    );
+    let viewer = Viewer {
+        user_id: "dev-supervisor".into(),
+        display_name: "Dana Supervisor".into(),
+        role: Role::Supervisor,
+        team: Some("sales".into()),
+        locale: "en-US".into(),
+        time_zone: "UTC".into(),
+    };
+    let idle_count = |page: &deskhost::desktop::AssembledPage| -> usize {
+        let tile = page.tiles.iter().find(|t| t.widget.id == "states").unwrap();
+        let view = tile.result.as_ref().unwrap();
+        stats(view)
+            .iter()
+            .find(|s| s.label == "Idle")
+            .unwrap()
+            .value
+            .parse()
+            .unwrap()
+    };
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    tokio.block_on(async {
+        let before = desktop.page(&viewer, "home").await.unwrap();
+        let idle = sim
+            .agents(&["sales".into()])
+            .unwrap()
+            .into_iter()
+            .find(|a| a.state == AgentState::Idle && a.user_id.is_none())
+            .unwrap();
+        let action = types::Action {
+            id: format!("available:{}", idle.id),
+            values: Vec::new(),
+        };
+        let tile = desktop.tile(&viewer, "team", Some(action)).await.unwrap();
+        assert!(tile.result.is_ok(), "{:?}", tile.result);
+        // The agent-states widget has a 5 s refresh interval, yet its next
+        // view already counts one idle agent fewer.
+        let after = desktop.page(&viewer, "home").await.unwrap();
+        assert_eq!(idle_count(&after), idle_count(&before) - 1);
+    });
+}
