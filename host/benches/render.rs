@@ -97,7 +97,7 @@ fn bench_page(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let desktop_router = web::router(AppState::new(desktops));
+    let desktop_router = web::router(AppState::new(std::sync::Arc::new(desktops)));
     let get_uri = |router: &axum::Router, uri: String| {
         let router = router.clone();
         async move {
@@ -155,13 +155,13 @@ fn bench_demo_page(c: &mut Criterion) {
         ..HostConfig::default()
     };
     let desktops = app::build(&config, &LayoutSource::from_config(&config)).unwrap();
-    let global = desktops.global().clone();
+    let global = desktops.desktops().load().global().clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let router = web::router(AppState::new(desktops));
+    let router = web::router(AppState::new(std::sync::Arc::new(desktops)));
     let get = |uri: String| {
         let router = router.clone();
         async move {

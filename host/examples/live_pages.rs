@@ -57,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tokio::spawn(web::serve(
         listener,
-        AppState::new(desktops),
+        AppState::new(std::sync::Arc::new(desktops)),
         std::future::pending(),
     ));
     tokio::time::sleep(Duration::from_millis(500)).await;

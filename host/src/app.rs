@@ -2,8 +2,11 @@
 //! the runtime, install the plugins (embedded first-party ones and plugin
 //! directories), check the layout and bind it into a [`Desktop`].
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
 
 use thiserror::Error;
 
@@ -201,8 +204,197 @@ pub fn load_layout(
     }
 }
 
+/// How the last reload went, for the log and the health endpoint.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ReloadStatus {
+    /// Reloads attempted since start.
+    pub attempts: u64,
+    /// Unix ms of the last attempt.
+    pub at_ms: u64,
+    /// Whether the last attempt went live.
+    pub applied: bool,
+    /// Problems of the last attempt (rendered diagnostics, load errors,
+    /// missing files whose last good version is kept).
+    pub problems: Vec<String>,
+}
+
+/// A running host: the parts that outlive a reload (runtime, services)
+/// and the desktops being served, which a reload swaps atomically.
+pub struct Host {
+    config: HostConfig,
+    sources: Vec<LayoutSource>,
+    runtime: Arc<Runtime>,
+    contact_center: Arc<dyn ContactCenter>,
+    changes: Changes,
+    desktops: Arc<ArcSwap<Desktops>>,
+    plugins: Mutex<Arc<Plugins>>,
+    /// The text of every layout's last good version, by name.
+    last_good: Mutex<BTreeMap<String, String>>,
+    status: Mutex<ReloadStatus>,
+}
+
+impl Host {
+    /// The desktops being served; a reload replaces what it points to.
+    pub fn desktops(&self) -> Arc<ArcSwap<Desktops>> {
+        self.desktops.clone()
+    }
+
+    /// The host configuration.
+    pub fn config(&self) -> &HostConfig {
+        &self.config
+    }
+
+    /// The layouts being served.
+    pub fn sources(&self) -> &[LayoutSource] {
+        &self.sources
+    }
+
+    /// How the last reload went.
+    pub fn reload_status(&self) -> ReloadStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Reloads plugins and layouts. Everything is checked first; the new
+    /// desktops go live in one atomic swap only if every plugin loaded and
+    /// every layout is valid. Otherwise the last good version keeps
+    /// serving and the problems are logged and kept in the status. A
+    /// layout file that disappeared keeps its last good version.
+    pub fn reload(&self) -> ReloadStatus {
+        let _span = tracing::info_span!("reload").entered();
+        let started = std::time::Instant::now();
+        let mut problems = Vec::new();
+        let (fresh, errors) = install_plugins(&self.runtime, &self.config);
+        let plugins = if errors.is_empty() {
+            Arc::new(fresh)
+        } else {
+            for e in &errors {
+                problems.push(format!("plugin not reloaded: {e}"));
+            }
+            self.plugins
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+        };
+        let opts = validate_options(&self.config);
+        let mut texts = BTreeMap::new();
+        let mut layouts = Vec::new();
+        {
+            let last_good = self.last_good.lock().unwrap_or_else(|p| p.into_inner());
+            for source in &self.sources {
+                let name = source.name();
+                let text = match source.read() {
+                    Ok((_, text)) => text,
+                    Err(e) => match last_good.get(&name) {
+                        Some(t) => {
+                            problems.push(format!(
+                                "{name}: cannot read it ({e}); its last good version keeps serving until a valid file is back"
+                            ));
+                            t.clone()
+                        }
+                        None => {
+                            problems.push(format!("{name}: cannot read it: {e}"));
+                            continue;
+                        }
+                    },
+                };
+                let checked = layout::check(Path::new(&name), &text, &*plugins, &opts);
+                match checked.layout {
+                    Some(l) => {
+                        layouts.push(l);
+                        texts.insert(name, text);
+                    }
+                    None => problems.push(layout::render_text(
+                        &checked.diagnostics,
+                        &name,
+                        &text,
+                        false,
+                    )),
+                }
+            }
+        }
+        let invalid = problems.iter().any(|p| !p.contains("keeps serving until"))
+            || layouts.len() != self.sources.len();
+        let applied = !invalid
+            && match self.desktops_from(layouts, &plugins) {
+                Ok(d) => {
+                    self.desktops.store(Arc::new(d));
+                    *self.plugins.lock().unwrap_or_else(|p| p.into_inner()) = plugins;
+                    self.last_good
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .extend(texts);
+                    true
+                }
+                Err(e) => {
+                    problems.push(e);
+                    false
+                }
+            };
+        let ms = started.elapsed().as_millis() as u64;
+        if applied {
+            tracing::info!(ms, "reload applied");
+        } else {
+            tracing::error!(ms, "reload rejected; the last good version keeps serving");
+        }
+        for p in &problems {
+            tracing::warn!("{p}");
+        }
+        let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        status.attempts += 1;
+        status.at_ms = crate::now_ms();
+        status.applied = applied;
+        status.problems = problems;
+        status.clone()
+    }
+
+    fn desktops_from(
+        &self,
+        layouts: Vec<Layout>,
+        plugins: &Arc<Plugins>,
+    ) -> Result<Desktops, String> {
+        desktops(
+            layouts,
+            plugins,
+            &self.runtime,
+            &self.contact_center,
+            &self.changes,
+            &self.config,
+        )
+    }
+}
+
+/// Binds every layout to the plugins and services.
+fn desktops(
+    layouts: Vec<Layout>,
+    plugins: &Arc<Plugins>,
+    runtime: &Arc<Runtime>,
+    contact_center: &Arc<dyn ContactCenter>,
+    changes: &Changes,
+    config: &HostConfig,
+) -> Result<Desktops, String> {
+    Desktops::new(
+        layouts
+            .into_iter()
+            .map(|layout| {
+                Desktop::new(
+                    layout,
+                    plugins.clone(),
+                    runtime.clone(),
+                    contact_center.clone(),
+                    changes.clone(),
+                    &config.grants,
+                )
+            })
+            .collect(),
+    )
+}
+
 /// Assembles the whole host: store, runtime, plugins, layouts, desktops.
-pub fn build(config: &HostConfig, sources: &[LayoutSource]) -> Result<Desktops, StartError> {
+/// Unlike a reload, a start refuses any invalid layout.
+pub fn build(config: &HostConfig, sources: &[LayoutSource]) -> Result<Host, StartError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         anyhow::anyhow!(
             "cannot create the data directory {}: {e}",
@@ -223,18 +415,34 @@ pub fn build(config: &HostConfig, sources: &[LayoutSource]) -> Result<Desktops, 
     let runtime = Arc::new(runtime(config, services)?);
     let (plugins, errors) = install_plugins(&runtime, config);
     let plugins = Arc::new(plugins);
-    let changes = Changes::default();
-    let mut desktops = Vec::new();
+    let mut layouts = Vec::new();
+    let mut last_good = BTreeMap::new();
     for source in sources {
         let layout = load_layout(source, &plugins, &validate_options(config), &errors)?;
-        desktops.push(Desktop::new(
-            layout,
-            plugins.clone(),
-            runtime.clone(),
-            contact_center.clone(),
-            changes.clone(),
-            &config.grants,
-        ));
+        if let Ok((name, text)) = source.read() {
+            last_good.insert(name, text);
+        }
+        layouts.push(layout);
     }
-    Desktops::new(desktops).map_err(|e| StartError::Other(anyhow::anyhow!(e)))
+    let changes = Changes::default();
+    let served = desktops(
+        layouts,
+        &plugins,
+        &runtime,
+        &contact_center,
+        &changes,
+        config,
+    )
+    .map_err(|e| StartError::Other(anyhow::anyhow!(e)))?;
+    Ok(Host {
+        config: config.clone(),
+        sources: sources.to_vec(),
+        runtime,
+        contact_center,
+        changes,
+        desktops: Arc::new(ArcSwap::from_pointee(served)),
+        plugins: Mutex::new(plugins),
+        last_good: Mutex::new(last_good),
+        status: Mutex::new(ReloadStatus::default()),
+    })
 }

@@ -10,6 +10,9 @@
 //! - [`layout`]: layout files, their validation and diagnostics;
 //! - [`desktop`]: assembling a page for a viewer from layout and plugins;
 //! - [`web`]: the HTTP server and the HTML of the desktop;
+//! - [`contact_center`]: contact-center data and its simulator;
+//! - [`watch`]: hot reload of layouts and plugins;
+//! - [`app`]: wiring it all from the host config;
 //! - [`store`]: persistent storage (SQLite).
 
 pub mod app;
@@ -20,6 +23,7 @@ pub mod layout;
 pub mod plugin;
 pub mod runtime;
 pub mod store;
+pub mod watch;
 pub mod web;
 
 /// First-party plugins built by `build.rs` and embedded in the binary.

@@ -112,7 +112,15 @@ fn load_config(cli: &Cli) -> anyhow::Result<HostConfig> {
 fn serve(config: HostConfig) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let sources = LayoutSource::from_config(&config);
-    let desktops = app::build(&config, &sources)?;
+    let host = std::sync::Arc::new(app::build(&config, &sources)?);
+    let _hot_reload = match deskhost::watch::start(host.clone()) {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!("hot reload is off: cannot watch the layout and plugin files: {e}");
+            None
+        }
+    };
+    let desktops = host.desktops().load_full();
     runtime.block_on(async move {
         let listener = deskhost::web::bind(config.listen).await?;
         let addr = listener.local_addr()?;
@@ -140,7 +148,7 @@ fn serve(config: HostConfig) -> anyhow::Result<()> {
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        deskhost::web::serve(listener, deskhost::web::AppState::new(desktops), shutdown).await?;
+        deskhost::web::serve(listener, deskhost::web::AppState::new(host), shutdown).await?;
         Ok(())
     })
 }

@@ -16,8 +16,8 @@ wasmtime::component::bindgen!({
     world: "widget-plugin",
 });
 
-pub use deskhost::plugin::types;
-use deskhost::plugin::{clock, contact_center, kv, log};
+pub use self::deskhost::plugin::types;
+use self::deskhost::plugin::{clock, contact_center, kv, log};
 
 /// Largest key a plugin may store, in bytes.
 pub const MAX_KV_KEY: usize = 256;

@@ -40,6 +40,7 @@ fn home() -> String {
 }
 
 struct Connection {
+    state: AppState,
     desktop: Arc<Desktop>,
     viewer: Viewer,
     page: String,
@@ -51,7 +52,41 @@ struct Connection {
 }
 
 impl Connection {
+    /// What the page's structure is: its title, navigation and the place
+    /// and title of each tile. A reload that changes it needs a page
+    /// refresh; any other reload only re-renders tiles.
+    fn structure(desktop: &Desktop, viewer: &Viewer, page: &str) -> String {
+        let layout = desktop.layout();
+        let mut s = layout.title.clone();
+        if let Some(desk) = layout.roles.get(&viewer.role) {
+            for p in desk.all_pages() {
+                s.push_str(&format!("|{}:{}", p.id, p.title));
+            }
+        }
+        for id in desktop.visible_widgets(viewer, page) {
+            if let Some((_, w)) = layout.roles.get(&viewer.role).and_then(|d| d.widget(&id)) {
+                s.push_str(&format!(
+                    "|{}@{},{},{},{}:{}",
+                    w.id, w.column, w.row, w.width, w.height, w.title
+                ));
+            }
+        }
+        s
+    }
+
     async fn changed_tiles(&mut self) {
+        let now = self.state.desktop_for(&self.viewer);
+        if !Arc::ptr_eq(&now, &self.desktop) {
+            let same = Self::structure(&now, &self.viewer, &self.page)
+                == Self::structure(&self.desktop, &self.viewer, &self.page);
+            self.desktop = now;
+            if !same {
+                tracing::debug!(page = %self.page, "layout changed: asking the page to refresh");
+                self.pending
+                    .push_back(Event::default().event("reload").data("layout changed"));
+                return;
+            }
+        }
         let ids = self.desktop.visible_widgets(&self.viewer, &self.page);
         for id in ids {
             if let Some(known) = self.sent.get(&id)
@@ -92,7 +127,8 @@ pub async fn events(
     let mut interval = tokio::time::interval(TICK);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let conn = Connection {
-        desktop: state.desktops.for_viewer(&viewer).clone(),
+        desktop: state.desktop_for(&viewer),
+        state: state.clone(),
         viewer,
         page: q.page,
         sent: HashMap::new(),

@@ -18,7 +18,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use crate::desktop::{Desktops, Viewer};
+use arc_swap::ArcSwap;
+
+use crate::app::Host;
+use crate::desktop::{Desktop, Desktops, Viewer};
 use crate::layout::Role;
 use crate::runtime::types;
 use assets::Assets;
@@ -26,8 +29,10 @@ use assets::Assets;
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    /// The desktops being served (global and per team).
-    pub desktops: Arc<Desktops>,
+    /// The desktops being served (global and per team); a reload swaps them.
+    pub desktops: Arc<ArcSwap<Desktops>>,
+    /// The host, for its reload status.
+    pub host: Arc<Host>,
     /// Embedded static files.
     pub assets: Arc<Assets>,
     /// Whether the header shows the developer role switch (until sign-in
@@ -36,10 +41,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State serving `desktops`.
-    pub fn new(desktops: Desktops) -> Self {
+    /// The desktop `viewer` gets now.
+    pub fn desktop_for(&self, viewer: &Viewer) -> Arc<Desktop> {
+        self.desktops.load().for_viewer(viewer).clone()
+    }
+
+    /// State serving `host`'s desktops.
+    pub fn new(host: Arc<Host>) -> Self {
         AppState {
-            desktops: Arc::new(desktops),
+            desktops: host.desktops(),
+            host,
             assets: Arc::new(Assets::new()),
             dev_switch: true,
         }
@@ -172,7 +183,7 @@ async fn render_page(state: &AppState, q: &ViewerQuery, page_id: &str) -> Respon
         Ok(v) => v,
         Err(e) => return bad_request(state, &e),
     };
-    let desktop = state.desktops.for_viewer(&viewer);
+    let desktop = state.desktop_for(&viewer);
     let frame = html::Frame {
         own_state: desktop.own_state(&viewer),
         idle_reasons: desktop.idle_reasons(),
@@ -229,7 +240,7 @@ async fn action(
     let Some(id) = id else {
         return bad_request(&state, "The form was sent without an action.");
     };
-    let desktop = state.desktops.for_viewer(&viewer);
+    let desktop = state.desktop_for(&viewer);
     let Some(tile) = desktop
         .tile(&viewer, &widget, Some(types::Action { id, values }))
         .await
@@ -283,8 +294,7 @@ async fn set_own_state(
         _ => return bad_request(&state, &format!("unknown agent state `{}`", form.state)),
     };
     if let Err(e) = state
-        .desktops
-        .for_viewer(&viewer)
+        .desktop_for(&viewer)
         .set_own_state(&viewer, new_state, reason)
     {
         return (
@@ -305,14 +315,14 @@ async fn set_own_state(
 }
 
 async fn healthz(state: State<AppState>) -> Response {
-    let global = state.desktops.global();
+    let desktops = state.desktops.load();
+    let global = desktops.global();
     let plugins: Vec<serde_json::Value> = global
         .plugins()
         .iter()
         .map(|p| serde_json::json!({"id": p.info.id, "version": p.info.version.to_string()}))
         .collect();
-    let layouts: Vec<serde_json::Value> = state
-        .desktops
+    let layouts: Vec<serde_json::Value> = desktops
         .all()
         .map(|d| serde_json::json!({"path": d.layout().path.display().to_string(), "teams": d.layout().teams}))
         .collect();
@@ -321,6 +331,7 @@ async fn healthz(state: State<AppState>) -> Response {
         "api": global.api_version().to_string(),
         "layouts": layouts,
         "plugins": plugins,
+        "reload": state.host.reload_status(),
     }))
     .into_response()
 }

@@ -78,6 +78,10 @@ function openEvents(renderedAt) {
   const base = document.body.dataset.events;
   if (!base || events) return;
   events = new EventSource(`${base}&rendered_at=${renderedAt}`);
+  events.addEventListener("reload", () => {
+    // The admin changed the page's structure: fetch it again.
+    window.location.reload();
+  });
   events.addEventListener("tile", (ev) => {
     const data = JSON.parse(ev.data);
     const old = document.getElementById(`tile-${data.id}`);
