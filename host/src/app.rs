@@ -334,6 +334,9 @@ impl Host {
                 }
             };
         let ms = started.elapsed().as_millis() as u64;
+        metrics::counter!("deskhost_reloads_total", "result" => if applied { "applied" } else { "rejected" })
+            .increment(1);
+        metrics::histogram!("deskhost_reload_seconds").record(started.elapsed().as_secs_f64());
         if applied {
             tracing::info!(ms, "reload applied");
         } else {

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::contact_center::{AgentState, ContactCenter, DataError, OwnState};
+use crate::health::{Gate, Health};
 use crate::layout::{Layout, Page, Role, RoleDesk, Widget};
 use crate::plugin::HOST_API_VERSION;
 use crate::runtime::{
@@ -168,6 +169,7 @@ pub struct Desktop {
     grants: BTreeMap<String, Arc<[String]>>,
     contact_center: Arc<dyn ContactCenter>,
     changes: Changes,
+    health: Health,
 }
 
 impl Desktop {
@@ -213,6 +215,7 @@ impl Desktop {
             grants,
             contact_center,
             changes,
+            health: Health::default(),
         }
     }
 
@@ -423,6 +426,26 @@ impl Desktop {
                 };
             }
         };
+        let health_key = format!("{}/{}", viewer.role, widget.id);
+        if let Gate::Paused {
+            retry_in,
+            tracking_id,
+        } = self.health.gate(&health_key)
+        {
+            let result = Err(TileError {
+                reason: format!(
+                    "This widget is paused after repeated failures; it will be tried again in {} s.",
+                    retry_in.as_secs().max(1)
+                ),
+                tracking_id,
+            });
+            let hash = result_hash(&result);
+            return Tile {
+                widget,
+                result,
+                hash,
+            };
+        }
         let runtime = self.runtime.clone();
         let defaults = runtime.default_call_limits();
         let limits = CallLimits {
@@ -442,6 +465,7 @@ impl Desktop {
             .collect();
         let w = widget.clone();
         let is_action = action.is_some();
+        let started = Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {
             let call = Call {
                 widget: &w.id,
@@ -457,6 +481,30 @@ impl Desktop {
         })
         .await
         .unwrap_or_else(|e| Err(CallError::Trap(format!("the host's worker failed: {e}"))));
+        let kind = match &outcome {
+            Ok(_) => None,
+            Err(CallError::Widget(_)) => Some("error"),
+            Err(CallError::Timeout(_)) => Some("timeout"),
+            Err(CallError::Memory(_)) => Some("memory"),
+            Err(CallError::StackOverflow) => Some("stack"),
+            Err(CallError::Trap(_)) => Some("trap"),
+            Err(CallError::Instantiate(_)) => Some("instantiate"),
+        };
+        metrics::histogram!(
+            "deskhost_widget_render_seconds",
+            "widget" => widget.id.clone(),
+            "plugin" => widget.plugin.clone()
+        )
+        .record(started.elapsed().as_secs_f64());
+        if let Some(kind) = kind {
+            metrics::counter!(
+                "deskhost_widget_failures_total",
+                "widget" => widget.id.clone(),
+                "plugin" => widget.plugin.clone(),
+                "kind" => kind
+            )
+            .increment(1);
+        }
         if is_action && outcome.is_ok() {
             self.changes.bump();
         }
@@ -465,8 +513,15 @@ impl Desktop {
                 CallError::Widget(message) => message.clone(),
                 other => format!("This widget {other}."),
             };
-            self.failure(&widget, reason)
+            let failure = self.failure(&widget, reason);
+            if !matches!(e, CallError::Widget(_)) {
+                self.health.failure(&health_key, &failure.tracking_id);
+            }
+            failure
         });
+        if result.is_ok() {
+            self.health.success(&health_key);
+        }
         let hash = self.remember(key, &widget, &result);
         Tile {
             widget,

@@ -9,6 +9,7 @@
 //! - [`runtime`]: wasmtime engine, compiled-component cache, plugin calls;
 //! - [`layout`]: layout files, their validation and diagnostics;
 //! - [`desktop`]: assembling a page for a viewer from layout and plugins;
+//! - [`health`]: quarantine of widgets that keep failing;
 //! - [`web`]: the HTTP server and the HTML of the desktop;
 //! - [`contact_center`]: contact-center data and its simulator;
 //! - [`watch`]: hot reload of layouts and plugins;
@@ -19,6 +20,7 @@ pub mod app;
 pub mod config;
 pub mod contact_center;
 pub mod desktop;
+pub mod health;
 pub mod layout;
 pub mod plugin;
 pub mod runtime;

@@ -190,3 +190,18 @@ fn manifest_claiming_another_id_is_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn wasi_gives_no_files_environment_arguments_or_sockets() {
+    let rt = runtime();
+    let p = hostile(&rt);
+    let view = render_mode(&rt, &p, "probe", &[]).unwrap();
+    let types::Block::Items(items) = &view.blocks[0] else {
+        panic!("{view:?}");
+    };
+    let lines: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+    assert!(lines[0].starts_with("fs: denied"), "{lines:?}");
+    assert_eq!(lines[1], "env: 0 variables");
+    assert_eq!(lines[2], "args: 0");
+    assert!(lines[3].starts_with("net: denied"), "{lines:?}");
+}

@@ -134,3 +134,63 @@ async fn pages_forbid_inline_script_and_style() {
     assert!(!body.contains("style=\""), "inline style found");
     assert!(!body.contains("<script>"), "inline script found");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_widget_that_keeps_crashing_is_paused() {
+    let server = TestServer::start(&layout("hostile.toml")).await;
+    // Three viewers in a row see the trapping widget fail...
+    for team in ["a", "b", "c"] {
+        let (_, page) = server.get(&format!("/?role=supervisor&team={team}")).await;
+        assert!(
+            tile(&page, "trapper").contains("This widget crashed"),
+            "{team}"
+        );
+    }
+    // ...after which it is no longer called: its tile says it is paused,
+    // with the tracking ID of the last crash, and other tiles still render.
+    let (_, page) = server.get("/?role=supervisor&team=d").await;
+    let t = tile(&page, "trapper");
+    assert!(
+        t.contains("This widget is paused after repeated failures; it will be tried again in"),
+        "{t}"
+    );
+    assert!(t.contains("Tracking ID: <code>"), "{t}");
+    assert!(tile(&page, "welcome").contains("Still here"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn navigation_pages_render_their_own_widgets() {
+    let server = TestServer::start(&layout("hostile.toml")).await;
+    let (status, page) = server.get("/pages/extra?role=supervisor").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<h1>Extra</h1>"), "{page}");
+    assert!(tile(&page, "extra-fine").contains("hostile widget behaving"));
+    assert!(page.contains("aria-current=\"page\">Extra</a>"), "{page}");
+    let (_, home) = server.get("/?role=supervisor").await;
+    assert!(
+        home.contains("href=\"/pages/extra?role=supervisor\">Extra</a>"),
+        "{home}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_renders_and_failures() {
+    let server = TestServer::start(&layout("hostile.toml")).await;
+    let (_, _) = server.get("/?role=supervisor&team=metrics").await;
+    let (status, text) = server.get("/metrics").await;
+    assert_eq!(status, 200);
+    assert!(
+        text.contains("deskhost_http_requests_total{route=\"/\",status=\"200\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("deskhost_widget_render_seconds_bucket{widget=\"welcome\",plugin=\"hello\""),
+        "{text}"
+    );
+    for kind in ["trap", "timeout", "memory", "error"] {
+        assert!(
+            text.contains(&format!("plugin=\"hostile\",kind=\"{kind}\"}}")),
+            "no {kind} failure counted: {text}"
+        );
+    }
+}

@@ -51,6 +51,12 @@ struct Connection {
     pending: std::collections::VecDeque<Event>,
 }
 
+impl Drop for Connection {
+    fn drop(&mut self) {
+        metrics::gauge!("deskhost_live_connections").decrement(1.0);
+    }
+}
+
 impl Connection {
     /// What the page's structure is: its title, navigation and the place
     /// and title of each tile. A reload that changes it needs a page
@@ -137,6 +143,7 @@ pub async fn events(
         interval,
         pending: Default::default(),
     };
+    metrics::gauge!("deskhost_live_connections").increment(1.0);
     tracing::debug!(page = %conn.page, "live stream opened");
     let stream = futures::stream::unfold(conn, |mut conn| async move {
         loop {

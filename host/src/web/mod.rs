@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod html;
 pub mod live;
+pub mod metrics;
 pub mod view;
 
 use std::net::SocketAddr;
@@ -48,6 +49,7 @@ impl AppState {
 
     /// State serving `host`'s desktops.
     pub fn new(host: Arc<Host>) -> Self {
+        metrics::handle();
         AppState {
             desktops: host.desktops(),
             host,
@@ -101,8 +103,10 @@ pub fn router(state: AppState) -> Router {
         .route("/events", get(live::events))
         .route("/me/state", post(set_own_state))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::render))
         .route("/static/{file}", get(static_file))
         .fallback(not_found)
+        .route_layer(middleware::from_fn(metrics::track))
         .layer(middleware::from_fn(security_headers))
         .layer(
             tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &Request| {

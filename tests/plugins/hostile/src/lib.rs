@@ -65,6 +65,25 @@ impl Widget for Hostile {
                 kv::set("count", &n.to_le_bytes())?;
                 Ok(View::new().text(format!("kv count {n}")))
             }
+            "probe" => {
+                // What of the outside world can a plugin reach through WASI?
+                let fs = match std::fs::read_dir("/") {
+                    Ok(entries) => format!("fs: {} entries", entries.count()),
+                    Err(e) => format!("fs: denied ({e})"),
+                };
+                let env = format!("env: {} variables", std::env::vars().count());
+                let args = format!("args: {}", std::env::args().count());
+                let net = match std::net::TcpStream::connect("127.0.0.1:80") {
+                    Ok(_) => "net: connected".to_string(),
+                    Err(e) => format!("net: denied ({e})"),
+                };
+                Ok(View::new().items(vec![
+                    ListItem::new(fs),
+                    ListItem::new(env),
+                    ListItem::new(args),
+                    ListItem::new(net),
+                ]))
+            }
             "tick" => Ok(View::new().text(format!("tick {}", clock::now_ms() / 1000))),
             _ => Ok(View::new().text("hostile widget behaving")),
         }
