@@ -7,6 +7,7 @@
 mod cache;
 pub mod host;
 pub mod manifest;
+mod sanitize;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -407,7 +408,10 @@ impl Runtime {
             .instantiate(&mut store)
             .map_err(|e| classify(e, call.limits))?;
         match f(&instance, &mut store) {
-            Ok(Ok(view)) => Ok(view),
+            Ok(Ok(mut view)) => {
+                sanitize::sanitize(&mut view);
+                Ok(view)
+            }
             Ok(Err(e)) => Err(CallError::Widget(e.message)),
             Err(e) => Err(classify(e, call.limits)),
         }
