@@ -48,6 +48,22 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+
+    /// Print the JSON Schema of layout files (for editors: taplo, Even
+    /// Better TOML). The shipped one is `layouts/layout.schema.json`.
+    Schema,
+    /// Print the layout a user of this role and team gets: their team's
+    /// layout or the global one, with only the widgets they can see.
+    Resolve {
+        /// `supervisor`, `supervisor-agent` or `agent`.
+        #[arg(long)]
+        role: deskhost::layout::Role,
+        /// The user's team.
+        #[arg(long)]
+        team: Option<String>,
+        /// Layout files (default: the configured layouts, or the embedded ones).
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -61,7 +77,7 @@ fn main() -> ExitCode {
     // `check` is a tool for people and editors: only warnings and worse.
     let default_level = match cli.command {
         Command::Serve { .. } => "info",
-        Command::Check { .. } => "warn",
+        Command::Check { .. } | Command::Schema | Command::Resolve { .. } => "warn",
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -94,6 +110,11 @@ fn main() -> ExitCode {
             }
         }
         Command::Check { paths, format } => check(&config, paths, format),
+        Command::Schema => {
+            print_out(&serde_json::to_string_pretty(&layout::layout_schema()).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Command::Resolve { role, team, paths } => resolve(&config, role, team, paths),
     }
 }
 
@@ -153,36 +174,111 @@ fn serve(config: HostConfig) -> anyhow::Result<()> {
     })
 }
 
+/// Plugins installed for `check` and `resolve`: described, never rendered,
+/// so the simulator behind them is not started.
+fn catalog(config: &HostConfig) -> Result<deskhost::runtime::Plugins, String> {
+    let kv = SqliteStore::in_memory().map_err(|e| e.to_string())?;
+    let services = deskhost::runtime::Services {
+        kv: std::sync::Arc::new(kv),
+        contact_center: std::sync::Arc::new(deskhost::contact_center::Simulator::new(
+            config.simulator_seed,
+            deskhost::now_ms(),
+        )),
+    };
+    let runtime = app::runtime(config, services).map_err(|e| format!("{e:#}"))?;
+    let (plugins, errors) = app::install_plugins(&runtime, config);
+    for e in &errors {
+        eprintln!("warning: plugin not installed: {e}");
+    }
+    Ok(plugins)
+}
+
+fn resolve(
+    config: &HostConfig,
+    role: deskhost::layout::Role,
+    team: Option<String>,
+    paths: Vec<PathBuf>,
+) -> ExitCode {
+    let sources: Vec<LayoutSource> = if paths.is_empty() {
+        LayoutSource::from_config(config)
+    } else {
+        paths.into_iter().map(LayoutSource::File).collect()
+    };
+    let plugins = match catalog(config) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut layouts = Vec::new();
+    for source in &sources {
+        match app::load_layout(source, &plugins, &app::validate_options(config), &[]) {
+            Ok(l) => layouts.push(l),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    let chosen = team
+        .as_ref()
+        .and_then(|t| layouts.iter().find(|l| l.teams.contains(t)))
+        .or_else(|| layouts.iter().find(|l| l.teams.is_empty()));
+    let Some(layout) = chosen else {
+        eprintln!("error: no global layout (one without `teams`) to fall back to");
+        return ExitCode::from(1);
+    };
+    let pages: Vec<serde_json::Value> = layout
+        .roles
+        .get(&role)
+        .map(|desk| {
+            desk.all_pages()
+                .map(|p| {
+                    let widgets: Vec<&deskhost::layout::Widget> = p
+                        .widgets
+                        .iter()
+                        .filter(|w| w.visible.allows(role, team.as_deref()))
+                        .collect();
+                    serde_json::json!({"id": p.id, "title": p.title, "widgets": widgets})
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let out = serde_json::json!({
+        "layout": layout.path.display().to_string(),
+        "title": layout.title,
+        "role": role,
+        "team": team,
+        "limits": layout.limits,
+        "plugins": layout.plugins,
+        "pages": pages,
+    });
+    print_out(&serde_json::to_string_pretty(&out).unwrap_or_default());
+    ExitCode::SUCCESS
+}
+
+/// Writes a document and a newline to stdout. A closed pipe (`| head`) is
+/// not an error worth a panic.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+}
+
 fn check(config: &HostConfig, paths: Vec<PathBuf>, format: Format) -> ExitCode {
     let sources: Vec<LayoutSource> = if paths.is_empty() {
         LayoutSource::from_config(config)
     } else {
         paths.into_iter().map(LayoutSource::File).collect()
     };
-    let kv = match SqliteStore::in_memory() {
-        Ok(s) => std::sync::Arc::new(s),
+    let plugins = match catalog(config) {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    // Plugins are only described here, never rendered: the simulator is
-    // not started.
-    let services = deskhost::runtime::Services {
-        kv,
-        contact_center: std::sync::Arc::new(deskhost::contact_center::Simulator::new(
-            config.simulator_seed,
-            deskhost::now_ms(),
-        )),
-    };
-    let runtime = match app::runtime(config, services) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(2);
-        }
-    };
-    let (plugins, plugin_errors) = app::install_plugins(&runtime, config);
     let opts = app::validate_options(config);
     let mut errors = false;
     let mut json = Vec::new();
@@ -199,18 +295,16 @@ fn check(config: &HostConfig, paths: Vec<PathBuf>, format: Format) -> ExitCode {
         match format {
             Format::Text => {
                 if checked.diagnostics.is_empty() {
-                    println!("{name}: ok");
+                    print_out(&format!("{name}: ok"));
                 } else {
                     use std::io::IsTerminal;
-                    print!(
-                        "{}",
-                        layout::render_text(
-                            &checked.diagnostics,
-                            &name,
-                            &text,
-                            std::io::stdout().is_terminal()
-                        )
+                    let report = layout::render_text(
+                        &checked.diagnostics,
+                        &name,
+                        &text,
+                        std::io::stdout().is_terminal(),
                     );
+                    print_out(report.trim_end_matches('\n'));
                 }
             }
             Format::Json => json.push(serde_json::json!({
@@ -225,10 +319,6 @@ fn check(config: &HostConfig, paths: Vec<PathBuf>, format: Format) -> ExitCode {
             "{}",
             serde_json::to_string_pretty(&json).unwrap_or_default()
         );
-    } else {
-        for e in &plugin_errors {
-            eprintln!("warning: plugin not installed: {e}");
-        }
     }
     if errors {
         ExitCode::from(1)

@@ -175,3 +175,50 @@ async fn http_get(url: &str) -> String {
     s.read_to_string(&mut body).await.unwrap();
     body
 }
+
+#[test]
+fn schema_is_printed_and_matches_the_shipped_file() {
+    let out = deskhost().arg("schema").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/layout.schema.json"),
+    )
+    .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), shipped);
+}
+
+#[test]
+fn resolve_picks_the_team_layout_and_the_visible_widgets() {
+    let out = deskhost()
+        .args(["resolve", "--role", "supervisor", "--team", "support"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["layout"], "layouts/team-support.toml");
+    assert_eq!(v["pages"][0]["widgets"][0]["title"], "Support queues");
+    let out = deskhost()
+        .args(["resolve", "--role", "agent", "--team", "billing"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["layout"], "layouts/demo.toml");
+    let ids: Vec<&str> = v["pages"][0]["widgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["welcome", "queues", "news"]);
+    let out = deskhost()
+        .args(["resolve", "--role", "boss"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role `boss`"));
+}

@@ -10,6 +10,7 @@ mod diag;
 mod duration;
 mod model;
 mod parse;
+mod schema;
 
 use std::path::Path;
 use std::time::Duration;
@@ -21,6 +22,8 @@ pub use model::{
     GRID_COLUMNS, Layout, Limits, MAX_HEIGHT, MAX_ROW, Page, PluginConfig, Role, RoleDesk,
     UnknownRole, Visibility, Widget,
 };
+
+pub use schema::layout_schema;
 
 use crate::plugin::Catalog;
 
