@@ -115,6 +115,8 @@ impl Placed {
 /// Ids already used within one role.
 #[derive(Default)]
 struct RoleIds {
+    /// The role whose section this is.
+    role: Option<Role>,
     widgets: HashMap<String, usize>,
     pages: HashMap<String, usize>,
 }
@@ -520,7 +522,10 @@ impl<'s> Checker<'s> {
         let path = seg(role.as_str());
         let tbl = self.table(v, &path)?;
         self.keys(&tbl, ROLE_KEYS);
-        let mut ids = RoleIds::default();
+        let mut ids = RoleIds {
+            role: Some(role),
+            ..RoleIds::default()
+        };
         let mut ok = true;
 
         let home = match tbl.get("home") {
@@ -906,6 +911,27 @@ impl<'s> Checker<'s> {
                 .and_then(|t| self.visible(&t)),
             None => Some(Visibility::default()),
         };
+        if let (
+            Some(Visibility {
+                roles: Some(roles), ..
+            }),
+            Some(role),
+        ) = (&visible, ids.role)
+            && !roles.contains(&role)
+        {
+            let span = tbl.get("visible").map_or(tbl.span.clone(), |v| v.span());
+            self.push(
+                Diagnostic::warning(
+                    format!(
+                        "no one will see this widget: it is in the `{role}` section but `visible.roles` leaves out `{role}`"
+                    ),
+                    tbl.child("visible"),
+                    span,
+                    "excludes its own role",
+                )
+                .with_help(format!("add \"{role}\" to `roles`, or move the widget to the section of a role it lists")),
+            );
+        }
 
         let limits = match tbl.get("limits") {
             Some(lv) => self

@@ -836,3 +836,27 @@ id = "a"
         Some("write each widget as `[[supervisor.home.widgets]]`")
     );
 }
+
+#[test]
+fn a_widget_hidden_from_its_own_role_is_a_warning() {
+    let src = r#"title = "x"
+[[agent.home.widgets]]
+id = "a"
+plugin = "hello"
+column = 1
+row = 1
+settings = { mode = "a" }
+visible = { roles = ["supervisor"] }
+"#;
+    let c = run(src);
+    assert!(!c.has_errors(), "{:#?}", c.diagnostics);
+    let d = find(&c, "no one will see this widget");
+    assert_eq!(d.severity, Severity::Warning);
+    assert_eq!(d.line_col(src), (8, 11));
+    assert!(
+        d.help
+            .as_deref()
+            .unwrap()
+            .contains("add \"agent\" to `roles`")
+    );
+}
