@@ -193,23 +193,34 @@ fn catalog(config: &HostConfig) -> Result<deskhost::runtime::Plugins, String> {
     Ok(plugins)
 }
 
+/// The layouts named on the command line (or configured), and the
+/// installed plugins to check them against; exit status 2 when the plugins
+/// cannot be loaded at all.
+fn prepare(
+    config: &HostConfig,
+    paths: Vec<PathBuf>,
+) -> Result<(Vec<LayoutSource>, deskhost::runtime::Plugins), ExitCode> {
+    let sources = if paths.is_empty() {
+        LayoutSource::from_config(config)
+    } else {
+        paths.into_iter().map(LayoutSource::File).collect()
+    };
+    let plugins = catalog(config).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })?;
+    Ok((sources, plugins))
+}
+
 fn resolve(
     config: &HostConfig,
     role: deskhost::layout::Role,
     team: Option<String>,
     paths: Vec<PathBuf>,
 ) -> ExitCode {
-    let sources: Vec<LayoutSource> = if paths.is_empty() {
-        LayoutSource::from_config(config)
-    } else {
-        paths.into_iter().map(LayoutSource::File).collect()
-    };
-    let plugins = match catalog(config) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+    let (sources, plugins) = match prepare(config, paths) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let mut layouts = Vec::new();
     for source in &sources {
@@ -267,17 +278,9 @@ fn print_out(text: &str) {
 }
 
 fn check(config: &HostConfig, paths: Vec<PathBuf>, format: Format) -> ExitCode {
-    let sources: Vec<LayoutSource> = if paths.is_empty() {
-        LayoutSource::from_config(config)
-    } else {
-        paths.into_iter().map(LayoutSource::File).collect()
-    };
-    let plugins = match catalog(config) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+    let (sources, plugins) = match prepare(config, paths) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let opts = app::validate_options(config);
     let mut errors = false;

@@ -39,6 +39,7 @@ use serde::de::DeserializeOwned;
 
 mod builders;
 pub mod capability;
+pub mod testing;
 
 /// Bindings generated from `wit/widget.wit`. Most plugins only need the
 /// [`prelude`]; the raw bindings are here for anything it does not cover.

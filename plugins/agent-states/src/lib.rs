@@ -138,7 +138,6 @@ deskhost_sdk::export_widget!(AgentStates);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use deskhost_sdk::{Setting, parse_settings};
 
     fn agent(state: AgentState) -> Agent {
         Agent {
@@ -169,19 +168,10 @@ mod tests {
 
     #[test]
     fn metadata_matches_manifest_and_settings() {
-        let m = AgentStates::metadata();
-        let manifest = include_str!("../plugin.toml");
-        assert!(manifest.contains(&format!("id = \"{}\"", m.id)));
-        assert!(manifest.contains(&format!("version = \"{}\"", m.version)));
-        let settings = m
-            .settings
-            .into_iter()
-            .map(|s| Setting {
-                name: s.name,
-                value: s.default.expect("default"),
-            })
-            .collect();
-        let s: Settings = parse_settings(settings).unwrap_or_else(|e| panic!("{}", e.message));
+        deskhost_sdk::testing::assert_manifest_matches::<AgentStates>(include_str!(
+            "../plugin.toml"
+        ));
+        let s: Settings = deskhost_sdk::testing::default_settings::<AgentStates>();
         assert!(s.teams.is_empty() && !s.include_offline);
     }
 

@@ -143,7 +143,6 @@ deskhost_sdk::export_widget!(Announcements);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use deskhost_sdk::{Setting, parse_settings};
 
     fn settings(messages: &[&str], links: &[&str], tone: &str) -> Settings {
         Settings {
@@ -155,20 +154,11 @@ mod tests {
 
     #[test]
     fn metadata_matches_manifest_and_settings() {
-        let m = Announcements::metadata();
-        let manifest = include_str!("../plugin.toml");
-        assert!(manifest.contains(&format!("id = \"{}\"", m.id)));
-        assert!(manifest.contains(&format!("version = \"{}\"", m.version)));
-        assert_eq!(m.refresh_seconds, 0);
-        let settings = m
-            .settings
-            .into_iter()
-            .map(|s| Setting {
-                name: s.name,
-                value: s.default.expect("default"),
-            })
-            .collect();
-        let s: Settings = parse_settings(settings).unwrap_or_else(|e| panic!("{}", e.message));
+        deskhost_sdk::testing::assert_manifest_matches::<Announcements>(include_str!(
+            "../plugin.toml"
+        ));
+        assert_eq!(Announcements::metadata().refresh_seconds, 0);
+        let s: Settings = deskhost_sdk::testing::default_settings::<Announcements>();
         assert_eq!(s.tone, "info");
         // Defaults alone: the empty state.
         let v = view(&s).unwrap();

@@ -165,7 +165,6 @@ deskhost_sdk::export_widget!(KpiTiles);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use deskhost_sdk::{Setting, parse_settings};
 
     fn day(offered: u32, handled: u32, abandoned: u32, aht: u32) -> DayStats {
         DayStats {
@@ -185,19 +184,8 @@ mod tests {
 
     #[test]
     fn metadata_matches_manifest_and_settings() {
-        let m = KpiTiles::metadata();
-        let manifest = include_str!("../plugin.toml");
-        assert!(manifest.contains(&format!("id = \"{}\"", m.id)));
-        assert!(manifest.contains(&format!("version = \"{}\"", m.version)));
-        let settings = m
-            .settings
-            .into_iter()
-            .map(|s| Setting {
-                name: s.name,
-                value: s.default.expect("default"),
-            })
-            .collect();
-        let s: Settings = parse_settings(settings).unwrap_or_else(|e| panic!("{}", e.message));
+        deskhost_sdk::testing::assert_manifest_matches::<KpiTiles>(include_str!("../plugin.toml"));
+        let s: Settings = deskhost_sdk::testing::default_settings::<KpiTiles>();
         assert_eq!(s.scope, "");
     }
 

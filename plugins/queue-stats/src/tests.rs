@@ -15,15 +15,7 @@ fn queue(id: &str, waiting: u32, longest: u32, level: f64) -> Queue {
 }
 
 fn default_settings() -> Settings {
-    let settings = QueueStats::metadata()
-        .settings
-        .into_iter()
-        .map(|s| Setting {
-            name: s.name,
-            value: s.default.expect("default"),
-        })
-        .collect();
-    parse_settings(settings).unwrap_or_else(|e| panic!("{}", e.message))
+    deskhost_sdk::testing::default_settings::<QueueStats>()
 }
 
 fn gauges(v: &View) -> Vec<&Progress> {
@@ -48,10 +40,7 @@ fn alerts(v: &View) -> Vec<&Alert> {
 
 #[test]
 fn metadata_matches_manifest_and_settings() {
-    let m = QueueStats::metadata();
-    let manifest = include_str!("../plugin.toml");
-    assert!(manifest.contains(&format!("id = \"{}\"", m.id)));
-    assert!(manifest.contains(&format!("version = \"{}\"", m.version)));
+    deskhost_sdk::testing::assert_manifest_matches::<QueueStats>(include_str!("../plugin.toml"));
     let o = Options::from_settings(&default_settings()).unwrap();
     assert_eq!(
         o,

@@ -1,5 +1,4 @@
 use super::*;
-use deskhost_sdk::{Setting, parse_settings};
 
 fn agent(id: &str, name: &str, state: AgentState, since: u64) -> Agent {
     Agent {
@@ -25,15 +24,7 @@ fn agents() -> Vec<Agent> {
 }
 
 fn default_settings() -> Settings {
-    let specs = TeamPerformance::metadata().settings;
-    let settings = specs
-        .into_iter()
-        .map(|s| Setting {
-            name: s.name,
-            value: s.default.expect("every setting has a default"),
-        })
-        .collect();
-    parse_settings(settings).unwrap_or_else(|e| panic!("{}", e.message))
+    deskhost_sdk::testing::default_settings::<TeamPerformance>()
 }
 
 fn options() -> Options {
@@ -72,23 +63,10 @@ fn action(cell: &Cell) -> Option<&str> {
 
 #[test]
 fn metadata_matches_manifest_and_settings() {
-    let m = TeamPerformance::metadata();
-    assert_eq!(m.id, ID);
-    let manifest = include_str!("../plugin.toml");
-    assert!(manifest.contains(&format!("id = \"{}\"", m.id)));
-    assert!(manifest.contains(&format!("version = \"{}\"", m.version)));
-    for spec in &m.settings {
-        assert!(!spec.doc.is_empty(), "{} has a doc", spec.name);
-        if let Some(SettingValue::Text(d)) = &spec.default
-            && !spec.choices.is_empty()
-        {
-            assert!(
-                spec.choices.contains(d),
-                "{}: default among choices",
-                spec.name
-            );
-        }
-    }
+    assert_eq!(TeamPerformance::metadata().id, ID);
+    deskhost_sdk::testing::assert_manifest_matches::<TeamPerformance>(include_str!(
+        "../plugin.toml"
+    ));
     let s = default_settings();
     assert_eq!(s.sort, "state");
     assert_eq!(s.state_filter, "all");

@@ -194,7 +194,6 @@ deskhost_sdk::export_widget!(Welcome);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use deskhost_sdk::{Setting, parse_settings};
 
     fn ctx(role: Role, team: Option<&str>) -> Context {
         Context {
@@ -230,15 +229,7 @@ mod tests {
     }
 
     fn defaults() -> Settings {
-        let settings = Welcome::metadata()
-            .settings
-            .into_iter()
-            .map(|s| Setting {
-                name: s.name,
-                value: s.default.expect("default"),
-            })
-            .collect();
-        parse_settings(settings).unwrap_or_else(|e| panic!("{}", e.message))
+        deskhost_sdk::testing::default_settings::<Welcome>()
     }
 
     fn pairs(v: &View) -> Vec<(String, String)> {
@@ -257,10 +248,8 @@ mod tests {
 
     #[test]
     fn metadata_matches_manifest_and_settings() {
-        let m = Welcome::metadata();
         let manifest = include_str!("../plugin.toml");
-        assert!(manifest.contains(&format!("id = \"{}\"", m.id)));
-        assert!(manifest.contains(&format!("version = \"{}\"", m.version)));
+        deskhost_sdk::testing::assert_manifest_matches::<Welcome>(manifest);
         assert!(manifest.contains("capabilities = []"));
         let s = defaults();
         assert!(s.show_date);
