@@ -36,6 +36,17 @@ fn twelve_widget_layout() -> String {
     s
 }
 
+/// GETs `uri` through `router` in-process and returns the body.
+async fn fetch(router: axum::Router, uri: String) -> axum::body::Bytes {
+    let res = router
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap()
+}
+
 fn bench_widget(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let rt = Runtime::new(
@@ -98,18 +109,7 @@ fn bench_page(c: &mut Criterion) {
         .build()
         .unwrap();
     let desktop_router = web::router(AppState::new(std::sync::Arc::new(desktops)));
-    let get_uri = |router: &axum::Router, uri: String| {
-        let router = router.clone();
-        async move {
-            let res = router
-                .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-                .await
-                .unwrap();
-            axum::body::to_bytes(res.into_body(), usize::MAX)
-                .await
-                .unwrap()
-        }
-    };
+    let get_uri = |router: &axum::Router, uri: String| fetch(router.clone(), uri);
     let get = |router: &axum::Router| get_uri(router, "/".into());
     let shell = rt.block_on(get(&desktop_router));
     assert!(shell.len() > 1000 && std::str::from_utf8(&shell).unwrap().contains("w11"));
@@ -162,18 +162,7 @@ fn bench_demo_page(c: &mut Criterion) {
         .build()
         .unwrap();
     let router = web::router(AppState::new(std::sync::Arc::new(desktops)));
-    let get = |uri: String| {
-        let router = router.clone();
-        async move {
-            let res = router
-                .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-                .await
-                .unwrap();
-            axum::body::to_bytes(res.into_body(), usize::MAX)
-                .await
-                .unwrap()
-        }
-    };
+    let get = |uri: String| fetch(router.clone(), uri);
     let page = rt.block_on(get("/?role=supervisor&team=sales".into()));
     let text = std::str::from_utf8(&page).unwrap();
     assert!(!text.contains(" failed\""), "a widget failed");

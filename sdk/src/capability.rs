@@ -115,6 +115,18 @@ pub mod contact_center {
         raw::set_agent_state(agent_id, state, idle_reason).map_err(convert)
     }
 
+    /// The teams a widget shows: the ones its settings name, else the
+    /// viewer's sign-in team, else all (an empty list, as `agents` takes it).
+    pub fn resolve_teams(configured: &[String], viewer_team: Option<&str>) -> Vec<String> {
+        if !configured.is_empty() {
+            return configured.to_vec();
+        }
+        match viewer_team {
+            Some(t) if !t.is_empty() => vec![t.to_string()],
+            _ => Vec::new(),
+        }
+    }
+
     /// A human label for a state.
     pub fn state_label(state: AgentState) -> &'static str {
         match state {

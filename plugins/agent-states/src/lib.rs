@@ -37,17 +37,7 @@ const STATES: [AgentState; 6] = [
     AgentState::Offline,
 ];
 
-/// The teams to count: the configured ones, else the viewer's team, else
-/// all (an empty list).
-pub fn resolve_teams(configured: &[String], viewer_team: Option<&str>) -> Vec<String> {
-    if !configured.is_empty() {
-        return configured.to_vec();
-    }
-    match viewer_team {
-        Some(t) if !t.is_empty() => vec![t.to_string()],
-        _ => Vec::new(),
-    }
-}
+pub use deskhost_sdk::capability::contact_center::resolve_teams;
 
 /// `(state, count)` for every state shown, in display order.
 pub fn counts(agents: &[Agent], include_offline: bool) -> Vec<(AgentState, usize)> {

@@ -176,17 +176,7 @@ impl Options {
     }
 }
 
-/// The teams to show: the configured ones, else the viewer's team, else
-/// all (an empty list).
-pub fn resolve_teams(configured: &[String], viewer_team: Option<&str>) -> Vec<String> {
-    if !configured.is_empty() {
-        return configured.to_vec();
-    }
-    match viewer_team {
-        Some(t) if !t.is_empty() => vec![t.to_string()],
-        _ => Vec::new(),
-    }
-}
+pub use deskhost_sdk::capability::contact_center::resolve_teams;
 
 /// Describes the teams for captions: "all teams", "team Sales", "teams A, B".
 pub fn describe_teams(names: &[String]) -> String {
