@@ -4,10 +4,11 @@
 //! turn failures into error tiles that carry a tracking ID also written to
 //! the log. One bad widget never takes the page down.
 //!
-//! Rendered views are cached per widget and viewer for the widget's refresh
-//! interval (or, without one, until an action or a new layout): a view is a
-//! pure function of the viewer, the settings and the plugin's data, and a
-//! widget whose data changes declares how often to re-render.
+//! Rendered views are cached per widget and viewer until the first of: the
+//! widget's refresh interval passes, a user changes data (an action), the
+//! contact-center data the widget reads changes version, or a new layout
+//! is loaded. A view is a function of the viewer, the settings and the
+//! data, so a cached one is shown only while all three are unchanged.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
@@ -128,6 +129,11 @@ struct CachedView {
     /// The [`Changes`] count when it was rendered: a user's change to the
     /// data (an action, a state change) makes every older view stale.
     generation: u64,
+    /// For widgets granted `contact-center`: the data's version when it
+    /// was rendered. A newer version (agents moved, contacts arrived) makes
+    /// the view stale, so data changes show within a live page's tick
+    /// instead of waiting for the refresh interval.
+    data_version: Option<u64>,
 }
 
 /// Counts changes users make to the data (widget actions, the header's
@@ -354,7 +360,19 @@ impl Desktop {
     }
 
     fn is_fresh(&self, c: &CachedView) -> bool {
-        c.generation == self.changes.current() && c.fresh_until.is_none_or(|t| t > Instant::now())
+        c.generation == self.changes.current()
+            && c.fresh_until.is_none_or(|t| t > Instant::now())
+            && c.data_version
+                .is_none_or(|v| v == self.contact_center.version())
+    }
+
+    /// The data version a render of `widget` depends on, if it reads
+    /// contact-center data.
+    fn data_version(&self, widget: &Widget) -> Option<u64> {
+        self.grants
+            .get(&widget.plugin)
+            .is_some_and(|g| g.iter().any(|c| c == "contact-center"))
+            .then(|| self.contact_center.version())
     }
 
     /// Whether widget `widget_id`'s current view for `viewer` is still the
@@ -365,7 +383,7 @@ impl Desktop {
         let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
         views
             .get(&key)
-            .is_some_and(|c| c.hash == known && c.fresh_until.is_none_or(|t| t > Instant::now()))
+            .is_some_and(|c| c.hash == known && self.is_fresh(c))
     }
 
     fn remember(
@@ -373,6 +391,7 @@ impl Desktop {
         key: (Role, String, u64),
         widget: &Widget,
         result: &Result<types::View, TileError>,
+        data_version: Option<u64>,
     ) -> u64 {
         let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
         if views.len() >= MAX_CACHED_VIEWS {
@@ -392,6 +411,7 @@ impl Desktop {
                 hash,
                 fresh_until,
                 generation,
+                data_version,
             },
         );
         hash
@@ -465,6 +485,8 @@ impl Desktop {
             .collect();
         let w = widget.clone();
         let is_action = action.is_some();
+        // Read before the call: a change during the call makes the view stale.
+        let data_version = self.data_version(&widget);
         let started = Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {
             let call = Call {
@@ -522,7 +544,7 @@ impl Desktop {
         if result.is_ok() {
             self.health.success(&health_key);
         }
-        let hash = self.remember(key, &widget, &result);
+        let hash = self.remember(key, &widget, &result, data_version);
         Tile {
             widget,
             result,

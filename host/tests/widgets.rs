@@ -391,3 +391,86 @@ fn a_users_change_reaches_every_widget_at_once() {
         assert_eq!(idle_count(&after), idle_count(&before) - 1);
     });
 }
+
+#[test]
+fn a_data_change_makes_cached_views_stale() {
+    use deskhost::desktop::{Changes, Desktop, Viewer};
+    use deskhost::layout::Role;
+
+    let f = fixture();
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/demo.toml"))
+            .unwrap();
+    let checked = layout::check(
+        Path::new("demo.toml"),
+        &text,
+        &f.plugins,
+        &ValidateOptions::default(),
+    );
+    let layout = checked.layout.unwrap();
+    let grants = layout
+        .plugins
+        .iter()
+        .map(|(id, c)| (id.clone(), c.grants.clone()))
+        .collect();
+    let Fixture { sim, rt, plugins } = f;
+    let desktop = Desktop::new(
+        layout,
+        Arc::new(plugins),
+        Arc::new(rt),
+        sim.clone(),
+        Changes::default(),
+        &grants,
+    );
+    let viewer = Viewer {
+        user_id: "dev-supervisor".into(),
+        display_name: "Dana Supervisor".into(),
+        role: Role::Supervisor,
+        team: None,
+        locale: "en-US".into(),
+        time_zone: "UTC".into(),
+    };
+    let shown = |page: &deskhost::desktop::AssembledPage| -> Vec<(String, String)> {
+        let tile = page.tiles.iter().find(|t| t.widget.id == "states").unwrap();
+        stats(tile.result.as_ref().unwrap())
+            .iter()
+            .map(|s| (s.label.clone(), s.value.clone()))
+            .collect()
+    };
+    let actual = || -> Vec<(String, String)> {
+        let agents = sim.agents(&[]).unwrap();
+        [
+            ("Available", AgentState::Available),
+            ("Idle", AgentState::Idle),
+            ("Engaged", AgentState::Engaged),
+            ("Wrap-up", AgentState::WrapUp),
+            ("RONA", AgentState::Rona),
+        ]
+        .iter()
+        .map(|(l, s)| {
+            (
+                l.to_string(),
+                agents.iter().filter(|a| a.state == *s).count().to_string(),
+            )
+        })
+        .collect()
+    };
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    tokio.block_on(async {
+        let before = desktop.page(&viewer, "home").await.unwrap();
+        assert_eq!(shown(&before), actual());
+        // Half an hour of the contact center passes: agents change state.
+        sim.advance_to(START + 45 * 60 * 1000);
+        let after = desktop.page(&viewer, "home").await.unwrap();
+        assert_eq!(
+            shown(&after),
+            actual(),
+            "the cached view outlived a data change"
+        );
+        assert_ne!(shown(&before), shown(&after));
+    });
+}
