@@ -75,9 +75,9 @@ impl Default for Assets {
 
 /// Grid placement classes. At 12 columns (wide screens) tiles sit exactly
 /// where the layout puts them (`c`olumn, `r`ow, `w`idth, `h`eight classes);
-/// at 10, 6 and 4 columns they flow in reading order: at 10 each keeps its
-/// width (up to 10), at 6 and 4 narrow tiles take half the row and the
-/// others all of it. No inline styles, so the page's CSP can forbid them.
+/// at 10, 6 and 4 columns they flow in reading order: at 10 widths scale
+/// by 10/12 (a 4 + 8 row stays one row as 3 + 7), at 6 and 4 narrow tiles
+/// take half the row and the others all of it. No inline styles, so the page's CSP can forbid them.
 fn grid_css() -> String {
     let mut css = String::from("/* generated grid classes */\n");
     for h in 1..=MAX_HEIGHT {
@@ -100,7 +100,9 @@ fn grid_css() -> String {
         );
         for w in 1..=GRID_COLUMNS {
             let span = match cols {
-                12 | 10 => w.min(cols),
+                12 => w,
+                // Scaled, so tiles that share a row of 12 share a row of 10.
+                10 => ((u16::from(w) * 10 + 6) / 12).max(1) as u8,
                 _ if w <= cols / 2 => cols / 2,
                 _ => cols,
             };
@@ -133,5 +135,11 @@ mod tests {
         let css = String::from_utf8(a.get(name).unwrap().body.clone()).unwrap();
         assert!(css.contains(".c12{grid-column-start:12}"));
         assert!(css.contains("grid-template-columns:repeat(6,minmax(0,1fr))"));
+        // At 10 columns, a 4 + 8 row and a 7 + 5 row still fit in one row.
+        let ten = css.split("repeat(10,").nth(1).unwrap();
+        let ten = &ten[..ten.find("@media").unwrap()];
+        for (w, span) in [(4, 3), (8, 7), (7, 6), (5, 4), (12, 10), (1, 1)] {
+            assert!(ten.contains(&format!(".w{w}{{grid-column-end:span {span}}}")), "w{w}");
+        }
     }
 }
