@@ -139,7 +139,10 @@ mod tests {
         let ten = css.split("repeat(10,").nth(1).unwrap();
         let ten = &ten[..ten.find("@media").unwrap()];
         for (w, span) in [(4, 3), (8, 7), (7, 6), (5, 4), (12, 10), (1, 1)] {
-            assert!(ten.contains(&format!(".w{w}{{grid-column-end:span {span}}}")), "w{w}");
+            assert!(
+                ten.contains(&format!(".w{w}{{grid-column-end:span {span}}}")),
+                "w{w}"
+            );
         }
     }
 }
