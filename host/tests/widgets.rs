@@ -323,11 +323,9 @@ settings = { tone = "purple" }
     assert!(f.plugins.ids().len() >= 7);
 }
 
-#[test]
-fn a_users_change_reaches_every_widget_at_once() {
-    use deskhost::desktop::{Changes, Desktop, Viewer};
-    use deskhost::layout::Role;
-
+/// The demo layout's global desktop over the fixture's static simulator
+/// (no ticker: the data moves only when a test advances it).
+fn demo_desktop() -> (Arc<Simulator>, deskhost::desktop::Desktop) {
     let f = fixture();
     let text =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/demo.toml"))
@@ -339,22 +337,32 @@ fn a_users_change_reaches_every_widget_at_once() {
         &ValidateOptions::default(),
     );
     let Fixture { sim, rt, plugins } = f;
-    let desktop = Desktop::new(
+    let desktop = deskhost::desktop::Desktop::new(
         checked.layout.unwrap(),
         Arc::new(plugins),
         Arc::new(rt),
         sim.clone(),
-        Changes::default(),
+        deskhost::desktop::Changes::default(),
         &Default::default(),
     );
-    let viewer = Viewer {
+    (sim, desktop)
+}
+
+fn supervisor(team: Option<&str>) -> deskhost::desktop::Viewer {
+    deskhost::desktop::Viewer {
         user_id: "dev-supervisor".into(),
         display_name: "Dana Supervisor".into(),
-        role: Role::Supervisor,
-        team: Some("sales".into()),
+        role: deskhost::layout::Role::Supervisor,
+        team: team.map(String::from),
         locale: "en-US".into(),
         time_zone: "UTC".into(),
-    };
+    }
+}
+
+#[test]
+fn a_users_change_reaches_every_widget_at_once() {
+    let (sim, desktop) = demo_desktop();
+    let viewer = supervisor(Some("sales"));
     let idle_count = |page: &deskhost::desktop::AssembledPage| -> usize {
         let tile = page.tiles.iter().find(|t| t.widget.id == "states").unwrap();
         let view = tile.result.as_ref().unwrap();
@@ -394,42 +402,8 @@ fn a_users_change_reaches_every_widget_at_once() {
 
 #[test]
 fn a_data_change_makes_cached_views_stale() {
-    use deskhost::desktop::{Changes, Desktop, Viewer};
-    use deskhost::layout::Role;
-
-    let f = fixture();
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/demo.toml"))
-            .unwrap();
-    let checked = layout::check(
-        Path::new("demo.toml"),
-        &text,
-        &f.plugins,
-        &ValidateOptions::default(),
-    );
-    let layout = checked.layout.unwrap();
-    let grants = layout
-        .plugins
-        .iter()
-        .map(|(id, c)| (id.clone(), c.grants.clone()))
-        .collect();
-    let Fixture { sim, rt, plugins } = f;
-    let desktop = Desktop::new(
-        layout,
-        Arc::new(plugins),
-        Arc::new(rt),
-        sim.clone(),
-        Changes::default(),
-        &grants,
-    );
-    let viewer = Viewer {
-        user_id: "dev-supervisor".into(),
-        display_name: "Dana Supervisor".into(),
-        role: Role::Supervisor,
-        team: None,
-        locale: "en-US".into(),
-        time_zone: "UTC".into(),
-    };
+    let (sim, desktop) = demo_desktop();
+    let viewer = supervisor(None);
     let shown = |page: &deskhost::desktop::AssembledPage| -> Vec<(String, String)> {
         let tile = page.tiles.iter().find(|t| t.widget.id == "states").unwrap();
         stats(tile.result.as_ref().unwrap())
