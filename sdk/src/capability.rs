@@ -151,3 +151,19 @@ pub mod contact_center {
         }
     }
 }
+
+/// Sending e-mail through the host (identity providers). Needs the `mail`
+/// grant: without it every call returns an error naming the missing grant.
+pub mod mail {
+    use crate::identity::bindings::deskhost::plugin::mail::{Message, send as raw_send};
+
+    /// Queues a plain-text message for delivery.
+    pub fn send(to: &str, subject: &str, body: &str) -> Result<(), crate::Error> {
+        raw_send(&Message {
+            to: to.to_owned(),
+            subject: subject.to_owned(),
+            body: body.to_owned(),
+        })
+        .map_err(crate::Error::new)
+    }
+}

@@ -39,6 +39,8 @@ use serde::de::DeserializeOwned;
 
 mod builders;
 pub mod capability;
+pub mod identity;
+pub mod station;
 pub mod testing;
 
 /// Bindings generated from `wit/widget.wit`. Most plugins only need the
