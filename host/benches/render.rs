@@ -52,10 +52,10 @@ fn bench_widget(c: &mut Criterion) {
     let rt = Runtime::new(
         &Default::default(),
         Some(dir.path().join("cache")),
-        Services {
-            kv: Arc::new(SqliteStore::in_memory().unwrap()),
-            contact_center: Arc::new(Simulator::new(7, deskhost::now_ms())),
-        },
+        Services::without_sign_in(
+            Arc::new(SqliteStore::in_memory().unwrap()),
+            Arc::new(Simulator::new(7, deskhost::now_ms())),
+        ),
     )
     .unwrap();
     let (manifest, wasm) = EMBEDDED_PLUGINS

@@ -10,13 +10,15 @@ use arc_swap::ArcSwap;
 
 use thiserror::Error;
 
+use crate::auth::{Auth, Registry};
 use crate::config::HostConfig;
 use crate::contact_center::{ContactCenter, Simulator};
 use crate::desktop::{Changes, Desktop, Desktops};
 use crate::embedded::EMBEDDED_PLUGINS;
 use crate::layout::{self, Layout, ValidateOptions};
+use crate::mail::HostMailer;
 use crate::runtime::{LoadError, Plugins, Runtime, Services};
-use crate::store::{KvStore, SqliteStore};
+use crate::store::{KvStore, SessionStore, SqliteStore};
 
 /// The layouts shipped in the binary, used when no layout is given: the
 /// global demo desktop and an example layout for one team. (name, text)
@@ -227,7 +229,8 @@ pub struct Host {
     contact_center: Arc<dyn ContactCenter>,
     changes: Changes,
     desktops: Arc<ArcSwap<Desktops>>,
-    plugins: Mutex<Arc<Plugins>>,
+    plugins: Arc<ArcSwap<Plugins>>,
+    auth: Arc<Auth>,
     /// The text of every layout's last good version, by name.
     last_good: Mutex<BTreeMap<String, String>>,
     status: Mutex<ReloadStatus>,
@@ -237,6 +240,16 @@ impl Host {
     /// The desktops being served; a reload replaces what it points to.
     pub fn desktops(&self) -> Arc<ArcSwap<Desktops>> {
         self.desktops.clone()
+    }
+
+    /// The sign-in service.
+    pub fn auth(&self) -> &Arc<Auth> {
+        &self.auth
+    }
+
+    /// The installed plugins.
+    pub fn plugins(&self) -> Arc<Plugins> {
+        self.plugins.load_full()
     }
 
     /// The host configuration.
@@ -273,10 +286,7 @@ impl Host {
             for e in &errors {
                 problems.push(format!("plugin not reloaded: {e}"));
             }
-            self.plugins
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone()
+            self.plugins.load_full()
         };
         let opts = validate_options(&self.config);
         let mut texts = BTreeMap::new();
@@ -321,7 +331,7 @@ impl Host {
             && match self.desktops_from(layouts, &plugins) {
                 Ok(d) => {
                     self.desktops.store(Arc::new(d));
-                    *self.plugins.lock().unwrap_or_else(|p| p.into_inner()) = plugins;
+                    self.plugins.store(plugins);
                     self.last_good
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -404,20 +414,34 @@ pub fn build(config: &HostConfig, sources: &[LayoutSource]) -> Result<Host, Star
             config.data_dir.display()
         )
     })?;
-    let kv: Arc<dyn KvStore> = Arc::new(SqliteStore::open(&config.data_dir).map_err(|e| {
+    let store = Arc::new(SqliteStore::open(&config.data_dir).map_err(|e| {
         anyhow::anyhow!(
             "cannot open the store in {}: {e}",
             config.data_dir.display()
         )
     })?);
+    let sessions: Arc<dyn SessionStore> = store.clone();
+    let kv: Arc<dyn KvStore> = store;
     let contact_center: Arc<dyn ContactCenter> = simulator(config);
     let services = Services {
         kv,
         contact_center: contact_center.clone(),
+        mail: Arc::new(HostMailer::new(&config.mail, &config.data_dir)?),
+        stations: Arc::new(Registry::new(sessions.clone(), &config.auth)),
     };
     let runtime = Arc::new(runtime(config, services)?);
     let (plugins, errors) = install_plugins(&runtime, config);
     let plugins = Arc::new(plugins);
+    let shared_plugins = Arc::new(ArcSwap::new(plugins.clone()));
+    let auth = Arc::new(Auth::new(
+        config.auth.clone(),
+        runtime.clone(),
+        shared_plugins.clone(),
+        sessions,
+        contact_center.clone(),
+    ));
+    auth.check_providers()
+        .map_err(|e| anyhow::anyhow!("sign-in is not set up: {e}"))?;
     let mut layouts = Vec::new();
     let mut last_good = BTreeMap::new();
     for source in sources {
@@ -444,7 +468,8 @@ pub fn build(config: &HostConfig, sources: &[LayoutSource]) -> Result<Host, Star
         contact_center,
         changes,
         desktops: Arc::new(ArcSwap::from_pointee(served)),
-        plugins: Mutex::new(plugins),
+        plugins: shared_plugins,
+        auth,
         last_good: Mutex::new(last_good),
         status: Mutex::new(ReloadStatus::default()),
     })

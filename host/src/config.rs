@@ -76,6 +76,146 @@ pub struct HostConfig {
     pub grants: BTreeMap<String, Vec<String>>,
     /// Seed of the embedded contact-center simulator.
     pub simulator_seed: u64,
+    /// Sign-in: providers, sessions and attempt limits.
+    pub auth: AuthConfig,
+    /// Outgoing mail (password reset codes).
+    pub mail: MailConfig,
+}
+
+/// Which installed plugin plays a sign-in part, with its grants and settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// Plugin id.
+    pub plugin: String,
+    /// Versions accepted; the highest installed match is used.
+    #[serde(default = "any_version")]
+    pub version: semver::VersionReq,
+    /// Capabilities granted to it.
+    #[serde(default)]
+    pub grants: Vec<String>,
+    /// Its settings, checked against what the plugin declares.
+    #[serde(default)]
+    pub settings: toml::Table,
+}
+
+fn any_version() -> semver::VersionReq {
+    semver::VersionReq::STAR
+}
+
+/// Sign-in and sessions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// The identity provider (who may sign in).
+    pub identity: ProviderConfig,
+    /// The station provider (which station credentials are accepted).
+    pub station: ProviderConfig,
+    /// A session ends after this long without a request.
+    #[serde(with = "humantime_serde_compat")]
+    pub idle_timeout: Duration,
+    /// A session ends this long after sign-in, however active.
+    #[serde(with = "humantime_serde_compat")]
+    pub absolute_timeout: Duration,
+    /// Failed passwords for one account before it is locked for `lockout`.
+    pub max_failures_per_account: u32,
+    /// Failed passwords from one client address before it is locked.
+    pub max_failures_per_address: u32,
+    /// How long a lock lasts (and the window failures are counted in).
+    #[serde(with = "humantime_serde_compat")]
+    pub lockout: Duration,
+    /// Deadline of one call into a sign-in plugin (password hashing is slow
+    /// on purpose).
+    #[serde(with = "humantime_serde_compat")]
+    pub call_timeout: Duration,
+    /// Mark cookies `Secure`: set it when the desktop is served over https
+    /// (directly or behind a TLS proxy).
+    pub secure_cookies: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        let mut station = toml::Table::new();
+        station.insert(
+            "dial_numbers".into(),
+            toml::Value::Array(vec!["+14155550100..+14155550109".into()]),
+        );
+        station.insert(
+            "extensions".into(),
+            toml::Value::Array(vec!["1001..1009".into()]),
+        );
+        AuthConfig {
+            identity: ProviderConfig {
+                plugin: "local-directory".into(),
+                version: any_version(),
+                grants: vec!["kv".into(), "mail".into()],
+                settings: toml::Table::new(),
+            },
+            station: ProviderConfig {
+                plugin: "station-rules".into(),
+                version: any_version(),
+                grants: Vec::new(),
+                settings: station,
+            },
+            idle_timeout: Duration::from_secs(30 * 60),
+            absolute_timeout: Duration::from_secs(12 * 3600),
+            max_failures_per_account: 5,
+            max_failures_per_address: 20,
+            lockout: Duration::from_secs(15 * 60),
+            call_timeout: Duration::from_secs(10),
+            secure_cookies: false,
+        }
+    }
+}
+
+/// Outgoing mail. Without `smtp`, each message is written to the outbox
+/// folder (`outbox` in the data dir) and logged.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// The sender address.
+    pub from: String,
+    /// Where messages go when there is no SMTP server; default
+    /// `<data_dir>/outbox`.
+    pub outbox: Option<PathBuf>,
+    /// An SMTP server for real delivery.
+    pub smtp: Option<SmtpConfig>,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            from: "deskhost <no-reply@deskhost.localhost>".into(),
+            outbox: None,
+            smtp: None,
+        }
+    }
+}
+
+/// An SMTP relay.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Host name.
+    pub host: String,
+    /// Port; default 587 (submission with STARTTLS).
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// `starttls` (default), `tls` (implicit, port 465) or `none` (local relays only).
+    #[serde(default = "default_smtp_security")]
+    pub security: String,
+    /// User name, if the relay needs one.
+    pub username: Option<String>,
+    /// Password, if the relay needs one.
+    pub password: Option<String>,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+fn default_smtp_security() -> String {
+    "starttls".into()
 }
 
 impl Default for HostConfig {
@@ -89,6 +229,8 @@ impl Default for HostConfig {
             limits: Limits::default(),
             grants: BTreeMap::new(),
             simulator_seed: 1,
+            auth: AuthConfig::default(),
+            mail: MailConfig::default(),
         }
     }
 }
@@ -114,6 +256,9 @@ impl HostConfig {
         rebase(&mut config.data_dir);
         config.layouts.iter_mut().for_each(rebase);
         config.plugin_dirs.iter_mut().for_each(rebase);
+        if let Some(outbox) = &mut config.mail.outbox {
+            rebase(outbox);
+        }
         Ok(config)
     }
 }

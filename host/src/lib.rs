@@ -13,15 +13,20 @@
 //! - [`web`]: the HTTP server and the HTML of the desktop;
 //! - [`contact_center`]: contact-center data and its simulator;
 //! - [`watch`]: hot reload of layouts and plugins;
+//! - [`auth`]: sign-in, station credentials and sessions around the
+//!   identity and station provider plugins;
+//! - [`mail`]: outgoing mail (outbox folder or SMTP);
 //! - [`app`]: wiring it all from the host config;
 //! - [`store`]: persistent storage (SQLite).
 
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod contact_center;
 pub mod desktop;
 pub mod health;
 pub mod layout;
+pub mod mail;
 pub mod plugin;
 pub mod runtime;
 pub mod store;

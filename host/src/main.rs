@@ -163,9 +163,33 @@ fn serve(config: HostConfig) -> anyhow::Result<()> {
             .collect();
         println!("  plugins: {}", plugins.join(", "));
         println!("  data:    {}", config.data_dir.display());
+        let identity = &config.auth.identity;
         println!(
-            "  Sign-in is not built yet: pick the role and team with the switch in the header."
+            "  sign-in: {} (identity), {} (station credentials)",
+            identity.plugin, config.auth.station.plugin
         );
+        if identity.plugin == "local-directory" && !identity.settings.contains_key("seed_accounts")
+        {
+            println!("  Demo accounts (password `deskhost-demo`):");
+            println!("    supervisor@example.com  supervisor only");
+            println!("    lead@example.com        supervisor and agent (teams sales, support)");
+            println!("    agent@example.com       agent (team sales)");
+            println!(
+                "  Dial numbers +14155550100 to +14155550109 and extensions 1001 to 1009 are registered."
+            );
+        }
+        match &config.mail.smtp {
+            None => println!(
+                "  mail:    written to {} (reset codes)",
+                config
+                    .mail
+                    .outbox
+                    .clone()
+                    .unwrap_or_else(|| config.data_dir.join("outbox"))
+                    .display()
+            ),
+            Some(smtp) => println!("  mail:    SMTP via {}:{}", smtp.host, smtp.port),
+        }
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
@@ -178,13 +202,13 @@ fn serve(config: HostConfig) -> anyhow::Result<()> {
 /// so the simulator behind them is not started.
 fn catalog(config: &HostConfig) -> Result<deskhost::runtime::Plugins, String> {
     let kv = SqliteStore::in_memory().map_err(|e| e.to_string())?;
-    let services = deskhost::runtime::Services {
-        kv: std::sync::Arc::new(kv),
-        contact_center: std::sync::Arc::new(deskhost::contact_center::Simulator::new(
+    let services = deskhost::runtime::Services::without_sign_in(
+        std::sync::Arc::new(kv),
+        std::sync::Arc::new(deskhost::contact_center::Simulator::new(
             config.simulator_seed,
             deskhost::now_ms(),
         )),
-    };
+    );
     let runtime = app::runtime(config, services).map_err(|e| format!("{e:#}"))?;
     let (plugins, errors) = app::install_plugins(&runtime, config);
     for e in &errors {

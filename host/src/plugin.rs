@@ -22,7 +22,41 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
         "agent-control",
         "change an agent's state (with `contact-center`)",
     ),
+    ("mail", "send e-mail (identity providers: reset codes)"),
 ];
+
+/// The kinds of plugin: which world its component implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PluginKind {
+    /// A home-page widget (`widget-plugin` world).
+    Widget,
+    /// Decides who may sign in (`identity-provider` world).
+    IdentityProvider,
+    /// Checks station credentials at sign-in (`station-provider` world).
+    StationProvider,
+}
+
+impl PluginKind {
+    /// Its name with an article, for messages ("an identity provider").
+    pub fn article(self) -> &'static str {
+        match self {
+            PluginKind::Widget => "a widget",
+            PluginKind::IdentityProvider => "an identity provider",
+            PluginKind::StationProvider => "a station provider",
+        }
+    }
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PluginKind::Widget => "widget",
+            PluginKind::IdentityProvider => "identity provider",
+            PluginKind::StationProvider => "station provider",
+        })
+    }
+}
 
 /// The type a widget setting accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +137,8 @@ pub struct SettingSpec {
 pub struct PluginInfo {
     /// Plugin id, unique among installed plugins.
     pub id: String,
+    /// Which world it implements.
+    pub kind: PluginKind,
     /// Its version.
     pub version: Version,
     /// Human name, the default tile title.

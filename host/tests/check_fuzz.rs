@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use deskhost::layout::{self, ValidateOptions};
-use deskhost::plugin::{PluginInfo, SettingKind, SettingSpec, SettingValue, StaticCatalog};
+use deskhost::plugin::{
+    PluginInfo, PluginKind, SettingKind, SettingSpec, SettingValue, StaticCatalog,
+};
 use proptest::prelude::*;
 
 const DEMO: &str = include_str!("../../layouts/demo.toml");
@@ -21,6 +23,7 @@ fn catalog() -> StaticCatalog {
     StaticCatalog(
         ids.iter()
             .map(|id| PluginInfo {
+                kind: PluginKind::Widget,
                 id: id.to_string(),
                 version: semver::Version::new(0, 1, 0),
                 name: id.to_string(),

@@ -114,7 +114,7 @@ fn serve_refuses_an_invalid_layout_and_says_why() {
 }
 
 #[test]
-fn serve_shows_the_widget_on_the_home_page() {
+fn serve_prints_the_sign_in_details_and_asks_for_sign_in() {
     let mut child = deskhost()
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
@@ -130,33 +130,48 @@ fn serve_shows_the_widget_on_the_home_page() {
         .trim_end_matches('/')
         .to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    let mut printed = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.trim_start().starts_with("mail:") {
+            break;
+        }
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let (health, home) = rt.block_on(async {
-        let health = http_get(&format!("{url}/healthz")).await;
-        let home = http_get(&format!("{url}/")).await;
-        (health, home)
+    let (health, home, sign_in) = rt.block_on(async {
+        (
+            http_get(&format!("{url}/healthz")).await,
+            http_get(&format!("{url}/")).await,
+            http_get(&format!("{url}/sign-in")).await,
+        )
     });
     child.kill().unwrap();
     let _ = child.wait();
-    assert!(health.contains("\"status\":\"ok\""), "{health}");
-    for title in [
-        "Welcome",
-        "Today's figures",
-        "Team performance",
-        "Agent states",
-        "Queues",
-        "Announcements",
+    for expected in [
+        "supervisor@example.com",
+        "lead@example.com",
+        "deskhost-demo",
+        "+14155550100 to +14155550109",
+        "outbox",
     ] {
         assert!(
-            home.contains(&format!("\">{title}</h2>")),
-            "no {title} tile: {home}"
+            printed.contains(expected),
+            "{expected} not printed: {printed}"
         );
     }
-    assert!(home.contains("Dana Supervisor"), "{home}");
-    assert!(!home.contains(" failed\""), "a widget failed: {home}");
+    assert!(health.contains("\"status\":\"ok\""), "{health}");
+    assert!(home.starts_with("HTTP/1.1 303"), "{home}");
+    assert!(home.contains("location: /sign-in"), "{home}");
+    assert!(
+        sign_in.contains("<label for=\"email\">E-mail address</label>"),
+        "{sign_in}"
+    );
+    assert!(sign_in.contains(">Sign in</button>"), "{sign_in}");
 }
 
 async fn http_get(url: &str) -> String {

@@ -21,10 +21,10 @@ fn runtime() -> Runtime {
     Runtime::new(
         &Limits::default(),
         Some(cache_dir()),
-        Services {
-            kv: Arc::new(SqliteStore::in_memory().unwrap()),
-            contact_center: Arc::new(Simulator::new(7, deskhost::now_ms())),
-        },
+        Services::without_sign_in(
+            Arc::new(SqliteStore::in_memory().unwrap()),
+            Arc::new(Simulator::new(7, deskhost::now_ms())),
+        ),
     )
     .unwrap()
 }

@@ -31,10 +31,7 @@ fn fixture() -> Fixture {
     };
     let rt = app::runtime(
         &config,
-        Services {
-            kv: Arc::new(SqliteStore::in_memory().unwrap()),
-            contact_center: sim.clone(),
-        },
+        Services::without_sign_in(Arc::new(SqliteStore::in_memory().unwrap()), sim.clone()),
     )
     .unwrap();
     let (plugins, errors) = app::install_plugins(&rt, &config);

@@ -77,7 +77,7 @@ impl<P: IdentityProvider> bindings::exports::deskhost::plugin::accounts::Guest f
         P::metadata()
     }
 
-    fn lookup(settings_list: Vec<Setting>, email: String) -> Result<NextStep, SignInError> {
+    fn lookup_account(settings_list: Vec<Setting>, email: String) -> Result<NextStep, SignInError> {
         P::lookup(
             settings(settings_list).map_err(SignInError::Unavailable)?,
             &email,

@@ -1,5 +1,6 @@
 //! Helpers for deskhost's end-to-end tests: start a real server on a free
-//! loopback port with a given layout and the test plugins installed.
+//! loopback port with a given layout and the test plugins installed, and
+//! sign in to it over HTTP like a browser (cookies, CSRF tokens).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -56,6 +57,16 @@ impl TestServer {
             layouts,
             ..HostConfig::default()
         };
+        Self::start_in(config, data).await
+    }
+
+    /// Starts a server for `config`, whose data dir is `data`.
+    pub async fn start_in(mut config: HostConfig, data: tempfile::TempDir) -> TestServer {
+        config
+            .auth
+            .identity
+            .settings
+            .insert("seed_accounts".into(), toml::Value::String(test_accounts()));
         let host = tokio::task::spawn_blocking(move || {
             app::build(&config, &LayoutSource::from_config(&config))
         })
@@ -79,12 +90,199 @@ impl TestServer {
         }
     }
 
-    /// GETs `path` and returns (status, body).
+    /// GETs `path` without signing in and returns (status, body).
     pub async fn get(&self, path: &str) -> (u16, String) {
         let res = reqwest::get(format!("{}{path}", self.url)).await.unwrap();
         let status = res.status().as_u16();
         (status, res.text().await.unwrap())
     }
+
+    /// A browser that has not signed in yet.
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.url)
+    }
+
+    /// Signs in as `email` (password [`PASSWORD`]) with these station
+    /// credentials; panics unless the desktop is reached.
+    pub async fn sign_in(&self, email: &str, station: &[(&str, &str)]) -> Browser {
+        let mut b = self.browser();
+        b.sign_in(email, station).await;
+        b
+    }
+
+    /// `supervisor@example.com`, as supervisor, with desktop telephony.
+    pub async fn supervisor(&self) -> Browser {
+        self.sign_in("supervisor@example.com", DESKTOP).await
+    }
+
+    /// `lead@example.com`, as supervisor and agent of `team`.
+    pub async fn lead(&self, team: &str) -> Browser {
+        let mut station = vec![("role", "supervisor-agent"), ("team", team)];
+        station.extend_from_slice(DESKTOP);
+        self.sign_in("lead@example.com", &station).await
+    }
+
+    /// `agent@example.com`, as agent of the sales team.
+    pub async fn agent(&self) -> Browser {
+        let mut station = vec![("role", "agent"), ("team", "sales")];
+        station.extend_from_slice(DESKTOP);
+        self.sign_in("agent@example.com", &station).await
+    }
+}
+
+/// The password of every test account.
+pub const PASSWORD: &str = "deskhost-demo";
+
+/// Desktop telephony with the microphone allowed and the E911 notice
+/// acknowledged: needs no unique dial number.
+pub const DESKTOP: &[(&str, &str)] = &[
+    ("telephony", "desktop"),
+    ("microphone", "granted"),
+    ("e911", "on"),
+];
+
+/// The demo accounts plus supervisors `sup1@example.com` to
+/// `sup4@example.com` (given by hash, so seeding them costs nothing).
+pub fn test_accounts() -> String {
+    let mut seed = include_str!("../../plugins/local-directory/demo-accounts.toml").to_owned();
+    for i in 1..=4 {
+        seed.push_str(&format!(
+            "\n[[account]]\nemail = \"sup{i}@example.com\"\ndisplay_name = \"Sup {i}\"\n\
+             profile = \"supervisor\"\npassword_hash = \"{PASSWORD_HASH}\"\n"
+        ));
+    }
+    seed
+}
+
+/// Argon2id of [`PASSWORD`].
+const PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$PzDtHvXXHs0dLjw4quM01Q$luxCzF8HrPWQUZYn35WS/7FXVw4VodKsMam1YBrhdo8";
+
+/// What a request answered.
+#[derive(Debug)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// Where a redirect goes (`Location`).
+    pub location: Option<String>,
+    /// The body.
+    pub body: String,
+}
+
+/// An HTTP client that keeps cookies and the page's CSRF token, like a
+/// browser tab. Redirects are not followed, so tests see them.
+pub struct Browser {
+    /// The client (with its cookie store).
+    pub client: reqwest::Client,
+    /// Base URL.
+    pub base: String,
+    /// The CSRF token of the last page that had one.
+    pub csrf: String,
+}
+
+impl Browser {
+    /// A fresh browser for the server at `base`.
+    pub fn new(base: &str) -> Self {
+        Browser {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+            csrf: String::new(),
+        }
+    }
+
+    async fn answer(&mut self, res: reqwest::Response) -> Answer {
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        let body = res.text().await.unwrap();
+        if let Some(token) = csrf_of(&body) {
+            self.csrf = token;
+        }
+        Answer {
+            status,
+            location,
+            body,
+        }
+    }
+
+    /// GETs `path`, following redirects within the server; returns the
+    /// final status and body.
+    pub async fn get(&mut self, path: &str) -> (u16, String) {
+        let mut path = path.to_owned();
+        for _ in 0..5 {
+            let a = self.get_once(&path).await;
+            match a.location {
+                Some(to) if (300..400).contains(&a.status) => path = to,
+                _ => return (a.status, a.body),
+            }
+        }
+        panic!("too many redirects at {path}");
+    }
+
+    /// GETs `path` without following a redirect.
+    pub async fn get_once(&mut self, path: &str) -> Answer {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        self.answer(res).await
+    }
+
+    /// POSTs a form to `path`, adding the CSRF token.
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let mut fields: Vec<(&str, &str)> = form.to_vec();
+        let csrf = self.csrf.clone();
+        fields.push(("csrf", &csrf));
+        self.post_raw(path, &fields).await
+    }
+
+    /// POSTs a form exactly as given (no CSRF token added).
+    pub async fn post_raw(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.answer(res).await
+    }
+
+    /// The whole sign-in: e-mail, password, station credentials, then the
+    /// home page. Panics with the page's text when a step fails.
+    pub async fn sign_in(&mut self, email: &str, station: &[(&str, &str)]) {
+        self.get("/sign-in").await;
+        let a = self.post("/sign-in/email", &[("email", email)]).await;
+        assert_eq!(a.location.as_deref(), Some("/sign-in"), "{}", a.body);
+        let a = self
+            .post("/sign-in/password", &[("password", PASSWORD)])
+            .await;
+        assert_eq!(a.location.as_deref(), Some("/station"), "{}", a.body);
+        let (status, page) = self.get("/station").await;
+        assert_eq!(status, 200, "{page}");
+        let a = self.post("/station", station).await;
+        assert_eq!(a.location.as_deref(), Some("/"), "{}", a.body);
+        let (status, page) = self.get("/").await;
+        assert_eq!(status, 200, "{page}");
+    }
+}
+
+/// The CSRF token in a page (a form field or the meta tag).
+pub fn csrf_of(page: &str) -> Option<String> {
+    for marker in ["name=\"csrf\" value=\"", "name=\"csrf-token\" content=\""] {
+        if let Some(at) = page.find(marker) {
+            let rest = &page[at + marker.len()..];
+            return Some(rest[..rest.find('"')?].to_owned());
+        }
+    }
+    None
 }
 
 impl Drop for TestServer {

@@ -15,7 +15,8 @@ fn tile<'a>(page: &'a str, id: &str) -> &'a str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_widgets_fill_only_their_own_tiles() {
     let server = TestServer::start(&layout("hostile.toml")).await;
-    let (status, page) = server.get("/").await;
+    let mut dana = server.supervisor().await;
+    let (status, page) = dana.get("/").await;
     assert_eq!(status, 200);
 
     // The good widget renders.
@@ -51,14 +52,13 @@ async fn failing_widgets_fill_only_their_own_tiles() {
     // reused (it declares no refresh interval) until an action.
     let (status, _) = server.get("/healthz").await;
     assert_eq!(status, 200);
-    let (_, page) = server.get("/").await;
+    let (_, page) = dana.get("/").await;
     assert!(tile(&page, "counter").contains("kv count 1"));
-    let res = reqwest::Client::new()
-        .post(format!(
-            "{}/widgets/counter/action?role=supervisor",
-            server.url
-        ))
+    let res = dana
+        .client
+        .post(format!("{}/widgets/counter/action", server.url))
         .header("x-deskhost-fragment", "1")
+        .header("x-csrf-token", &dana.csrf)
         .header("content-type", "application/x-www-form-urlencoded")
         .body("__action=again")
         .send()
@@ -68,14 +68,26 @@ async fn failing_widgets_fill_only_their_own_tiles() {
     let fragment = res.text().await.unwrap();
     assert!(fragment.starts_with("<section class=\"tile "), "{fragment}");
     assert!(fragment.contains("kv count 2"), "{fragment}");
-    let (_, page) = server.get("/").await;
+    let (_, page) = dana.get("/").await;
+    assert!(tile(&page, "counter").contains("kv count 2"));
+    // Without its CSRF token, the same action is refused.
+    let a = dana
+        .post_raw("/widgets/counter/action", &[("__action", "again")])
+        .await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    assert!(
+        a.body.contains("Reload the page and try again"),
+        "{}",
+        a.body
+    );
+    let (_, page) = dana.get("/").await;
     assert!(tile(&page, "counter").contains("kv count 2"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_without_failures_has_no_banner() {
     let server = TestServer::start(&layout("hostile.toml")).await;
-    let (status, page) = server.get("/?role=agent").await;
+    let (status, page) = server.agent().await.get("/").await;
     assert_eq!(status, 200);
     assert!(tile(&page, "fine").contains("hostile widget behaving"));
     assert!(page.contains("id=\"banner\" role=\"status\" hidden"));
@@ -88,16 +100,17 @@ async fn demo_layout_serves_the_widgets_and_assets() {
         shipped_layout("team-support.toml"),
     ])
     .await;
-    let (status, page) = server.get("/?role=supervisor-agent&team=sales").await;
+    let mut lee = server.lead("sales").await;
+    let (status, page) = lee.get("/").await;
     assert_eq!(status, 200);
     assert!(tile(&page, "welcome").contains("Lee Lead"), "{page}");
     assert!(tile(&page, "team").contains("<table>"), "{page}");
     assert!(!page.contains(" failed\""), "a widget failed: {page}");
     // The team-specific layout replaces the global one for its team.
-    let (_, support) = server.get("/?role=supervisor&team=support").await;
+    let (_, support) = server.lead("support").await.get("/").await;
     assert!(support.contains("Acme Contact Center · Support"));
     assert!(tile(&support, "queues").contains("Support queues"));
-    let (_, global) = server.get("/?role=supervisor&team=billing").await;
+    let (_, global) = server.supervisor().await.get("/").await;
     assert!(global.contains("<title>Home · Acme Contact Center</title>"));
     // Assets are linked by content hash and served immutable.
     let css = page.split("href=\"/static/app.").nth(1).unwrap();
@@ -110,18 +123,24 @@ async fn demo_layout_serves_the_widgets_and_assets() {
             .unwrap()
             .contains("immutable")
     );
-    // Unknown role and page are refused clearly.
-    let (status, body) = server.get("/?role=boss").await;
-    assert_eq!(status, 400);
-    assert!(body.contains("unknown role `boss`"));
-    let (status, _) = server.get("/pages/nope").await;
+    // An unknown page is refused clearly; the role cannot be picked in
+    // the address any more (it comes from the session).
+    let (status, _) = lee.get("/pages/nope").await;
     assert_eq!(status, 404);
+    let (_, page) = lee.get("/?role=supervisor").await;
+    assert!(page.contains("Supervisor and agent"), "{page}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_forbid_inline_script_and_style() {
     let server = TestServer::start(&layout("hostile.toml")).await;
-    let res = reqwest::get(format!("{}/", server.url)).await.unwrap();
+    let dana = server.supervisor().await;
+    let res = dana
+        .client
+        .get(format!("{}/", server.url))
+        .send()
+        .await
+        .unwrap();
     let csp = res.headers()["content-security-policy"]
         .to_str()
         .unwrap()
@@ -139,16 +158,23 @@ async fn pages_forbid_inline_script_and_style() {
 async fn a_widget_that_keeps_crashing_is_paused() {
     let server = TestServer::start(&layout("hostile.toml")).await;
     // Three viewers in a row see the trapping widget fail...
-    for team in ["a", "b", "c"] {
-        let (_, page) = server.get(&format!("/?role=supervisor&team={team}")).await;
+    for who in ["sup1", "sup2", "sup3"] {
+        let mut b = server
+            .sign_in(&format!("{who}@example.com"), deskhost_e2e::DESKTOP)
+            .await;
+        let (_, page) = b.get("/").await;
         assert!(
             tile(&page, "trapper").contains("This widget crashed"),
-            "{team}"
+            "{who}"
         );
     }
     // ...after which it is no longer called: its tile says it is paused,
     // with the tracking ID of the last crash, and other tiles still render.
-    let (_, page) = server.get("/?role=supervisor&team=d").await;
+    let (_, page) = server
+        .sign_in("sup4@example.com", deskhost_e2e::DESKTOP)
+        .await
+        .get("/")
+        .await;
     let t = tile(&page, "trapper");
     assert!(
         t.contains("This widget is paused after repeated failures; it will be tried again in"),
@@ -161,22 +187,20 @@ async fn a_widget_that_keeps_crashing_is_paused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn navigation_pages_render_their_own_widgets() {
     let server = TestServer::start(&layout("hostile.toml")).await;
-    let (status, page) = server.get("/pages/extra?role=supervisor").await;
+    let mut dana = server.supervisor().await;
+    let (status, page) = dana.get("/pages/extra").await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("<h1>Extra</h1>"), "{page}");
     assert!(tile(&page, "extra-fine").contains("hostile widget behaving"));
     assert!(page.contains("aria-current=\"page\">Extra</a>"), "{page}");
-    let (_, home) = server.get("/?role=supervisor").await;
-    assert!(
-        home.contains("href=\"/pages/extra?role=supervisor\">Extra</a>"),
-        "{home}"
-    );
+    let (_, home) = dana.get("/").await;
+    assert!(home.contains("href=\"/pages/extra\">Extra</a>"), "{home}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_requests_renders_and_failures() {
     let server = TestServer::start(&layout("hostile.toml")).await;
-    let (_, _) = server.get("/?role=supervisor&team=metrics").await;
+    let (_, _) = server.supervisor().await.get("/").await;
     let (status, text) = server.get("/metrics").await;
     assert_eq!(status, 200);
     assert!(

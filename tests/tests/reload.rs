@@ -68,7 +68,8 @@ fn setup() -> Setup {
 async fn edits_go_live_bad_ones_are_kept_out_and_deleting_keeps_the_last_good() {
     let s = setup();
     let server = TestServer::start_config(vec![s.layout.clone()], vec![s.plugins.clone()]).await;
-    let (_, page) = server.get("/").await;
+    let mut dana = server.supervisor().await;
+    let (_, page) = dana.get("/").await;
     assert!(page.contains("<title>Home · Reload desk</title>"));
     // The failing widget raises the banner.
     assert!(!page.contains("id=\"banner\" role=\"status\" hidden"));
@@ -83,7 +84,7 @@ async fn edits_go_live_bad_ones_are_kept_out_and_deleting_keeps_the_last_good() 
     .unwrap();
     let status = reloads(&server, 1).await;
     assert!(status.applied, "{status:?}");
-    let (_, page) = server.get("/").await;
+    let (_, page) = dana.get("/").await;
     assert!(
         page.contains("<title>Home · Reload desk v2</title>"),
         "{page}"
@@ -100,7 +101,7 @@ async fn edits_go_live_bad_ones_are_kept_out_and_deleting_keeps_the_last_good() 
         report.contains("desk.toml:7:1: error: unknown key `colum`"),
         "{report}"
     );
-    let (_, page) = server.get("/").await;
+    let (_, page) = dana.get("/").await;
     assert!(
         page.contains("Reload desk v2"),
         "the last good layout must keep serving"
@@ -116,7 +117,7 @@ async fn edits_go_live_bad_ones_are_kept_out_and_deleting_keeps_the_last_good() 
         report.contains("last good version keeps serving"),
         "{report}"
     );
-    let (status_code, page) = server.get("/").await;
+    let (status_code, page) = dana.get("/").await;
     assert_eq!(status_code, 200);
     assert!(page.contains("Reload desk v2"));
     drop(s.dir);
@@ -128,6 +129,7 @@ async fn a_broken_plugin_is_refused_and_a_good_one_goes_live() {
     let server = TestServer::start_config(vec![s.layout.clone()], vec![s.plugins.clone()]).await;
     let wasm = s.plugins.join("hostile/plugin.wasm");
     let good = std::fs::read(&wasm).unwrap();
+    let mut dana = server.supervisor().await;
 
     std::fs::write(&wasm, b"not a component").unwrap();
     let status = reloads(&server, 1).await;
@@ -139,7 +141,7 @@ async fn a_broken_plugin_is_refused_and_a_good_one_goes_live() {
             .contains("not a valid WebAssembly component"),
         "{status:?}"
     );
-    let (_, page) = server.get("/").await;
+    let (_, page) = dana.get("/").await;
     assert!(
         page.contains("the hostile widget failed on purpose"),
         "old plugin keeps serving"
@@ -154,12 +156,16 @@ async fn a_broken_plugin_is_refused_and_a_good_one_goes_live() {
 async fn open_pages_are_told_to_refresh_when_the_structure_changes() {
     let s = setup();
     let server = TestServer::start_config(vec![s.layout.clone()], vec![s.plugins.clone()]).await;
-    let mut res = reqwest::get(format!(
-        "{}/events?role=supervisor&page=home&rendered_at=0",
-        server.url
-    ))
-    .await
-    .unwrap();
+    let dana = server.supervisor().await;
+    let mut res = dana
+        .client
+        .get(format!(
+            "{}/events?page=home&window=w1&rendered_at=0",
+            server.url
+        ))
+        .send()
+        .await
+        .unwrap();
     // First the tiles of a stale page.
     let first = tokio::time::timeout(Duration::from_secs(3), res.chunk())
         .await

@@ -220,4 +220,16 @@ pub trait ContactCenter: Send + Sync {
     /// A counter that increases whenever the data changes, so callers can
     /// skip re-reading unchanged data.
     fn version(&self) -> u64;
+    /// Signs desktop user `user_id` in as an agent of team `team_id`: the
+    /// user becomes one of the team's agents (the one they were before, if
+    /// it is in that team), in the Idle state, and is returned its id.
+    /// Fails with [`DataError::Unknown`] for an unknown team and
+    /// [`DataError::Unavailable`] when the team has no free agent seat.
+    fn sign_in_agent(&self, user_id: &str, team_id: &str) -> Result<String, DataError>;
+    /// Signs a desktop user out as an agent: their agent goes offline and
+    /// is no longer theirs. Nothing happens for a user who is not an agent.
+    fn sign_out_agent(&self, user_id: &str) -> Result<(), DataError>;
+    /// Puts a desktop user's agent in RONA, where it stays until the user
+    /// picks another state (a desktop-telephony failure after sign-in).
+    fn set_rona(&self, user_id: &str) -> Result<(), DataError>;
 }

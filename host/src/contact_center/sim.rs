@@ -482,6 +482,12 @@ impl Simulator {
         Ok(())
     }
 
+    fn linked_index(st: &State, user_id: &str) -> Option<usize> {
+        st.agents
+            .iter()
+            .position(|a| !user_id.is_empty() && a.user_id.as_deref() == Some(user_id))
+    }
+
     /// Moves the simulation forward to `now_ms` (Unix ms) in steps of one
     /// second. At most one hour is simulated per call: older time is
     /// skipped as if the center had paused, and today's figures for it are
@@ -1168,6 +1174,75 @@ impl ContactCenter for Simulator {
 
     fn version(&self) -> u64 {
         self.lock().version
+    }
+
+    fn sign_in_agent(&self, user_id: &str, team_id: &str) -> Result<String, DataError> {
+        let mut st = self.lock();
+        let team = st
+            .teams
+            .iter()
+            .position(|(id, _)| *id == team_id)
+            .ok_or_else(|| DataError::Unknown(format!("unknown team `{team_id}`")))?;
+        let now = st.now_ms;
+        let current = Self::linked_index(&st, user_id).filter(|&i| st.agents[i].team == team);
+        let free = || {
+            st.agents.iter().position(|a| {
+                a.team == team && a.user_id.is_none() && a.contact.is_none() && a.offer.is_none()
+            })
+        };
+        let Some(i) = current.or_else(free) else {
+            return Err(DataError::Unavailable(format!(
+                "team `{team_id}` has no free agent seat"
+            )));
+        };
+        for a in &mut st.agents {
+            if a.user_id.as_deref() == Some(user_id) {
+                a.user_id = None;
+            }
+        }
+        let agent = &mut st.agents[i];
+        agent.user_id = Some(user_id.to_owned());
+        if agent.contact.is_none() {
+            agent.offer = None;
+            agent.set(AgentState::Idle, now, u64::MAX, Some(IDLE_REASONS[0].0));
+        }
+        let id = agent.id.clone();
+        st.version += 1;
+        Ok(id)
+    }
+
+    fn sign_out_agent(&self, user_id: &str) -> Result<(), DataError> {
+        let mut st = self.lock();
+        let Some(i) = Self::linked_index(&st, user_id) else {
+            return Ok(());
+        };
+        let now = st.now_ms;
+        let agent = &mut st.agents[i];
+        agent.user_id = None;
+        if agent.contact.is_none() {
+            agent.offer = None;
+            agent.set(AgentState::Offline, now, now + 30 * 60_000, None);
+        }
+        st.version += 1;
+        Ok(())
+    }
+
+    fn set_rona(&self, user_id: &str) -> Result<(), DataError> {
+        let mut st = self.lock();
+        let Some(i) = Self::linked_index(&st, user_id) else {
+            return Err(DataError::Unknown(format!(
+                "user `{user_id}` is not signed in as an agent"
+            )));
+        };
+        let now = st.now_ms;
+        let agent = &mut st.agents[i];
+        if let Some(offer) = agent.offer.take() {
+            let q = offer.contact.queue;
+            st.queues[q].requeue(offer.contact);
+        }
+        st.agents[i].set(AgentState::Rona, now, u64::MAX, None);
+        st.version += 1;
+        Ok(())
     }
 }
 

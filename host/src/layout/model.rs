@@ -21,7 +21,9 @@ pub const MAX_ROW: u16 = 200;
 pub const MAX_HEIGHT: u16 = 40;
 
 /// A desktop role; each has its own section in the layout file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// `supervisor`

@@ -756,6 +756,21 @@ impl<'s> Checker<'s> {
             return (req, None);
         };
         match catalog.resolve(id, r) {
+            Some(info) if info.kind != crate::plugin::PluginKind::Widget => {
+                self.push(
+                    Diagnostic::error(
+                        format!("plugin `{id}` is {}, not a widget", info.kind.article()),
+                        tbl.child("plugin"),
+                        span,
+                        "not a widget",
+                    )
+                    .with_help(
+                        "sign-in plugins are chosen in the host config, under [auth.identity] \
+                         and [auth.station]",
+                    ),
+                );
+                (req, None)
+            }
             Some(info) => (req, Some(info)),
             None => {
                 let mut installed: Vec<_> = versions.iter().map(|p| &p.version).collect();

@@ -8,7 +8,9 @@ use std::time::Duration;
 use semver::{Version, VersionReq};
 
 use super::*;
-use crate::plugin::{PluginInfo, SettingKind, SettingSpec, SettingValue, StaticCatalog};
+use crate::plugin::{
+    PluginInfo, PluginKind, SettingKind, SettingSpec, SettingValue, StaticCatalog,
+};
 
 fn spec(
     name: &str,
@@ -29,6 +31,7 @@ fn spec(
 
 fn hello(version: &str) -> PluginInfo {
     PluginInfo {
+        kind: PluginKind::Widget,
         id: "hello".into(),
         version: Version::parse(version).unwrap(),
         name: "Hello".into(),
@@ -75,6 +78,7 @@ fn hello(version: &str) -> PluginInfo {
 
 fn queue_stats() -> PluginInfo {
     PluginInfo {
+        kind: PluginKind::Widget,
         id: "queue-stats".into(),
         version: Version::new(0, 2, 0),
         name: "Queue stats".into(),

@@ -9,6 +9,8 @@ use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::contact_center::{self as cc, ContactCenter};
+use crate::mail::Mailer;
+use crate::plugin::PluginKind;
 use crate::store::KvStore;
 
 wasmtime::component::bindgen!({
@@ -26,6 +28,14 @@ pub const MAX_KV_VALUE: usize = 64 * 1024;
 /// Longest log line kept from a plugin, in bytes.
 const MAX_LOG_LINE: usize = 4096;
 
+/// Which stations signed-in users hold; backs the `station-registry`
+/// import of station providers.
+pub trait StationRegistry: Send + Sync {
+    /// Whether a signed-in user other than `user_id` holds `station_key`
+    /// (`telephony:number`, as [`station_key`](crate::auth::station_key) builds it).
+    fn taken(&self, user_id: &str, station_key: &str) -> bool;
+}
+
 /// The host services plugins reach through their capabilities.
 #[derive(Clone)]
 pub struct Services {
@@ -33,6 +43,33 @@ pub struct Services {
     pub kv: Arc<dyn KvStore>,
     /// Backs the `contact-center` and `agent-control` capabilities.
     pub contact_center: Arc<dyn ContactCenter>,
+    /// Backs the `mail` capability.
+    pub mail: Arc<dyn Mailer>,
+    /// Backs the station providers' `station-registry` import.
+    pub stations: Arc<dyn StationRegistry>,
+}
+
+impl Services {
+    /// Services without mail and with no signed-in stations: for checking
+    /// layouts (`deskhost check`, `resolve`) and for widget tests, where no
+    /// sign-in plugin runs.
+    pub fn without_sign_in(kv: Arc<dyn KvStore>, contact_center: Arc<dyn ContactCenter>) -> Self {
+        Services {
+            kv,
+            contact_center,
+            mail: Arc::new(crate::mail::NoMail),
+            stations: Arc::new(NoStations),
+        }
+    }
+}
+
+/// A station registry in which no station is taken.
+struct NoStations;
+
+impl StationRegistry for NoStations {
+    fn taken(&self, _user_id: &str, _station_key: &str) -> bool {
+        false
+    }
 }
 
 /// The state of one plugin call's `Store`.
@@ -40,11 +77,12 @@ pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
     pub(crate) limits: StoreLimits,
-    plugin: Arc<str>,
-    widget: Arc<str>,
-    user: String,
+    pub(crate) plugin: Arc<str>,
+    pub(crate) kind: PluginKind,
+    pub(crate) widget: Arc<str>,
+    pub(crate) user: String,
     grants: Arc<[String]>,
-    services: Services,
+    pub(crate) services: Services,
 }
 
 impl HostState {
@@ -54,6 +92,7 @@ impl HostState {
     /// standard streams.
     pub fn new(
         plugin: Arc<str>,
+        kind: PluginKind,
         widget: Arc<str>,
         user: String,
         grants: Arc<[String]>,
@@ -74,6 +113,7 @@ impl HostState {
                 .trap_on_grow_failure(true)
                 .build(),
             plugin,
+            kind,
             widget,
             user,
             grants,
@@ -82,16 +122,28 @@ impl HostState {
     }
 
     /// `Ok` when `capability` is granted, else the message naming the grant.
-    fn check_grant(&self, capability: &str) -> Result<(), String> {
+    pub(crate) fn check_grant(&self, capability: &str) -> Result<(), String> {
         if self.grants.iter().any(|g| g == capability) {
             return Ok(());
         }
-        let message = format!(
-            "capability `{capability}` is not granted to plugin `{plugin}`: add \
-             `grants = [\"{capability}\"]` under `[plugins.{plugin}]` in the layout, or \
-             `{plugin} = [\"{capability}\"]` under `[grants]` in the host config",
-            plugin = self.plugin
-        );
+        let message = match self.kind {
+            PluginKind::Widget => format!(
+                "capability `{capability}` is not granted to plugin `{plugin}`: add \
+                 `grants = [\"{capability}\"]` under `[plugins.{plugin}]` in the layout, or \
+                 `{plugin} = [\"{capability}\"]` under `[grants]` in the host config",
+                plugin = self.plugin
+            ),
+            PluginKind::IdentityProvider | PluginKind::StationProvider => format!(
+                "capability `{capability}` is not granted to plugin `{plugin}`: add \
+                 \"{capability}\" to `grants` under `[auth.{section}]` in the host config",
+                plugin = self.plugin,
+                section = if self.kind == PluginKind::IdentityProvider {
+                    "identity"
+                } else {
+                    "station"
+                }
+            ),
+        };
         tracing::warn!(plugin = %self.plugin, widget = %self.widget, capability, "denied: {message}");
         Err(message)
     }
@@ -115,10 +167,12 @@ impl WasiView for HostState {
     }
 }
 
-/// Adds WASI and the deskhost imports to `linker`.
+/// Adds WASI and every deskhost import of every world to `linker`; what a
+/// plugin may actually use is decided per call by its grants and kind.
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_sync(linker)?;
-    WidgetPlugin::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)
+    WidgetPlugin::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    super::auth::add_to_linker(linker)
 }
 
 impl types::Host for HostState {}

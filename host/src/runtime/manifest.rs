@@ -7,14 +7,7 @@ use serde::Deserialize;
 
 use crate::plugin::{CAPABILITIES, HOST_API_VERSION};
 
-/// The kinds of plugin. Only widgets exist so far; the auth worlds come with
-/// their own kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PluginKind {
-    /// Exports the `widget` interface (`widget-plugin` world).
-    Widget,
-}
+pub use crate::plugin::PluginKind;
 
 /// A parsed `plugin.toml`.
 #[derive(Debug, Clone, Deserialize)]

@@ -4,6 +4,7 @@
 //! `InstancePre` each) and the calls into them, each in a fresh `Store` under
 //! a deadline and a memory cap.
 
+pub mod auth;
 mod cache;
 pub mod host;
 pub mod manifest;
@@ -23,7 +24,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use cache::CompileCache;
 pub use cache::Origin;
 use host::{HostState, WidgetPlugin, WidgetPluginPre};
-pub use host::{Services, types};
+pub use host::{Services, StationRegistry, types};
 use manifest::{Manifest, PluginKind};
 
 use crate::config::Limits;
@@ -82,8 +83,15 @@ pub struct LoadedPlugin {
     pub source: String,
     /// Whether its compiled code came from the cache.
     pub origin: Origin,
-    pre: WidgetPluginPre<HostState>,
+    pre: Pre,
     id: Arc<str>,
+}
+
+/// A component linked and ready to instantiate, by world.
+enum Pre {
+    Widget(WidgetPluginPre<HostState>),
+    Identity(auth::identity::IdentityProviderPre<HostState>),
+    Station(auth::station::StationProviderPre<HostState>),
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -193,7 +201,6 @@ impl Runtime {
             origin: origin.to_owned(),
             message: m.trim_start_matches(&format!("{origin}: ")).to_owned(),
         })?;
-        let PluginKind::Widget = manifest.kind;
         let _span =
             tracing::info_span!("load_plugin", plugin = %manifest.id, version = %manifest.version)
                 .entered();
@@ -209,11 +216,32 @@ impl Runtime {
                 crate::plugin::HOST_API_VERSION
             ))
         })?;
-        let pre = WidgetPluginPre::new(pre)
-            .map_err(|e| err(format!("does not export the `widget` interface: {e:#}")))?;
+        let missing = |interface: &str, e: wasmtime::Error| {
+            err(format!(
+                "plugin.toml says kind = \"{}\", but the component does not export the \
+                 `{interface}` interface: {e:#}",
+                serde_json::to_value(manifest.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default()
+            ))
+        };
+        let pre = match manifest.kind {
+            PluginKind::Widget => {
+                Pre::Widget(WidgetPluginPre::new(pre).map_err(|e| missing("widget", e))?)
+            }
+            PluginKind::IdentityProvider => Pre::Identity(
+                auth::identity::IdentityProviderPre::new(pre)
+                    .map_err(|e| missing("accounts", e))?,
+            ),
+            PluginKind::StationProvider => Pre::Station(
+                auth::station::StationProviderPre::new(pre).map_err(|e| missing("stations", e))?,
+            ),
+        };
         let mut loaded = LoadedPlugin {
             info: PluginInfo {
                 id: manifest.id.clone(),
+                kind: manifest.kind,
                 version: manifest.version.clone(),
                 name: manifest.id.clone(),
                 description: String::new(),
@@ -323,6 +351,7 @@ impl Runtime {
         let memory = limits.memory_mib.min(self.limits.memory_mib) as usize;
         let state = HostState::new(
             plugin.id.clone(),
+            plugin.info.kind,
             widget.into(),
             user.to_owned(),
             grants,
@@ -331,7 +360,7 @@ impl Runtime {
         );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
-        let ticks = limits.timeout.min(self.limits.timeout).as_millis() / EPOCH_TICK.as_millis();
+        let ticks = limits.timeout.as_millis() / EPOCH_TICK.as_millis();
         store.set_epoch_deadline(ticks.max(1) as u64 + 1);
         store.epoch_deadline_trap();
         store
@@ -340,14 +369,18 @@ impl Runtime {
     fn describe(&self, plugin: &LoadedPlugin) -> Result<types::Metadata, CallError> {
         let limits = self.default_call_limits();
         let mut store = self.store(plugin, "(describe)", "", Arc::from([]), limits);
-        let instance = plugin
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| classify(e, limits))?;
-        instance
-            .deskhost_plugin_widget()
-            .call_describe(&mut store)
-            .map_err(|e| classify(e, limits))
+        let result = match &plugin.pre {
+            Pre::Widget(pre) => pre
+                .instantiate(&mut store)
+                .and_then(|i| i.deskhost_plugin_widget().call_describe(&mut store)),
+            Pre::Identity(pre) => pre
+                .instantiate(&mut store)
+                .and_then(|i| i.deskhost_plugin_accounts().call_describe(&mut store)),
+            Pre::Station(pre) => pre
+                .instantiate(&mut store)
+                .and_then(|i| i.deskhost_plugin_stations().call_describe(&mut store)),
+        };
+        result.map_err(|e| classify(e, limits))
     }
 
     /// The host-wide limits as call limits.
@@ -396,24 +429,36 @@ impl Runtime {
         let _span =
             tracing::debug_span!("plugin_call", plugin = %plugin.info.id, widget = call.widget)
                 .entered();
+        let Pre::Widget(pre) = &plugin.pre else {
+            return Err(CallError::Instantiate(format!(
+                "plugin `{}` is {}, not a widget",
+                plugin.info.id,
+                plugin.info.kind.article()
+            )));
+        };
+        // Layouts are validated against the host's limits; never trust
+        // that a caller did so.
+        let limits = CallLimits {
+            timeout: call.limits.timeout.min(self.limits.timeout),
+            memory_mib: call.limits.memory_mib,
+        };
         let mut store = self.store(
             plugin,
             call.widget,
             &call.context.user_id,
             call.grants.clone(),
-            call.limits,
+            limits,
         );
-        let instance = plugin
-            .pre
+        let instance = pre
             .instantiate(&mut store)
-            .map_err(|e| classify(e, call.limits))?;
+            .map_err(|e| classify(e, limits))?;
         match f(&instance, &mut store) {
             Ok(Ok(mut view)) => {
                 sanitize::sanitize(&mut view);
                 Ok(view)
             }
             Ok(Err(e)) => Err(CallError::Widget(e.message)),
-            Err(e) => Err(classify(e, call.limits)),
+            Err(e) => Err(classify(e, limits)),
         }
     }
 }

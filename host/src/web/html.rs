@@ -18,6 +18,13 @@ pub struct Frame {
     pub own_state: Option<OwnState>,
     /// Idle reason codes for the state selector.
     pub idle_reasons: Vec<String>,
+    /// The session's CSRF token, put in every form.
+    pub csrf: String,
+    /// A one-shot message for the user (such as a refused sign-out).
+    pub notice: Option<String>,
+    /// Whether the user signed in with desktop telephony (the page then
+    /// starts the browser's microphone).
+    pub desktop_telephony: bool,
 }
 
 fn state_label(s: AgentState) -> &'static str {
@@ -32,15 +39,16 @@ fn state_label(s: AgentState) -> &'static str {
 }
 
 /// The header's agent state selector: Available, or Idle with a reason.
-fn state_selector(own: &OwnState, reasons: &[String], q: &str, page: &str) -> Markup {
+fn state_selector(own: &OwnState, reasons: &[String], csrf: &str, page: &str) -> Markup {
     let current = match (own.state, &own.idle_reason) {
         (AgentState::Available, _) => "available".to_string(),
         (AgentState::Idle, Some(r)) => format!("idle:{r}"),
         _ => String::new(),
     };
     html! {
-        form.agent-state method="post" action=(format!("/me/state{q}")) {
+        form.agent-state method="post" action="/me/state" {
             input type="hidden" name="page" value=(page);
+            input type="hidden" name="csrf" value=(csrf);
             label for="agent-state" { "State" }
             select id="agent-state" name="state" data-autosubmit {
                 @if current.is_empty() {
@@ -82,27 +90,6 @@ fn task_list(own: &OwnState, now_ms: u64) -> Markup {
     }
 }
 
-/// Query string that keeps the dev role switch's choice on links.
-pub fn viewer_query(viewer: &Viewer) -> String {
-    let mut q = format!("?role={}", viewer.role.as_str());
-    if let Some(team) = &viewer.team {
-        q.push_str("&team=");
-        q.push_str(&urlencode(team));
-    }
-    q
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 fn role_label(role: Role) -> &'static str {
     match role {
         Role::Supervisor => "Supervisor",
@@ -121,7 +108,7 @@ fn initials(name: &str) -> String {
 
 /// One tile: its title bar and either the widget's view (inside a form, so
 /// its buttons and inputs reach `on-action`) or an error with tracking ID.
-pub fn tile(tile: &Tile, viewer: &Viewer, now_ms: u64) -> Markup {
+pub fn tile(tile: &Tile, csrf: &str, now_ms: u64) -> Markup {
     let w = &tile.widget;
     let title_id = format!("tile-{}-title", w.id);
     let class = format!(
@@ -136,7 +123,8 @@ pub fn tile(tile: &Tile, viewer: &Viewer, now_ms: u64) -> Markup {
         section class=(class) id=(format!("tile-{}", w.id)) aria-labelledby=(title_id) data-widget=(w.id) {
             header { h2 id=(title_id) { (w.title) } }
             @match &tile.result {
-                Ok(v) => form.tile-body method="post" action=(format!("/widgets/{}/action{}", w.id, viewer_query(viewer))) {
+                Ok(v) => form.tile-body method="post" action=(format!("/widgets/{}/action", w.id)) {
+                    input type="hidden" name="csrf" value=(csrf);
                     (view::blocks(&v.blocks, &w.id, now_ms))
                 },
                 Err(e) => div.tile-body.tile-error role="alert" {
@@ -156,11 +144,9 @@ pub fn page(
     viewer: &Viewer,
     assets: &Assets,
     frame: &Frame,
-    dev_switch: bool,
     now_ms: u64,
 ) -> Markup {
-    let q = viewer_query(viewer);
-    let events = format!("/events{q}&page={}", page.id);
+    let events = format!("/events?page={}", page.id);
     let logo = layout
         .logo
         .clone()
@@ -175,36 +161,24 @@ pub fn page(
                 title { (page.title) " · " (layout.title) }
                 link rel="stylesheet" href=(assets.css_url);
                 link rel="icon" href=(assets.logo_url);
+                meta name="csrf-token" content=(frame.csrf);
                 script src=(assets.js_url) defer {}
             }
-            body data-events=(events) data-rendered-at=(now_ms) {
+            body data-events=(events) data-rendered-at=(now_ms) data-telephony=[frame.desktop_telephony.then_some("desktop")] {
                 a.skip href="#main" { "Skip to content" }
                 header.topbar {
-                    a.brand href=(format!("/{q}")) { img src=(logo) alt=""; span { (layout.title) } }
+                    a.brand href="/" { img src=(logo) alt=""; span { (layout.title) } }
                     nav aria-label="Pages" {
                         ul {
                             @for (id, title) in &page.nav {
-                                @let href = if id == "home" { format!("/{q}") } else { format!("/pages/{id}{q}") };
+                                @let href = if id == "home" { "/".to_string() } else { format!("/pages/{id}") };
                                 li { a href=(href) aria-current=[(id == &page.id).then_some("page")] { (title) } }
                             }
                         }
                     }
                     div.spacer {}
-                    @if dev_switch {
-                        form.devswitch method="get" action=(if page.id == "home" { "/".to_string() } else { format!("/pages/{}", page.id) }) aria-label="Developer view switch" {
-                            label for="dev-role" { "View as" }
-                            select id="dev-role" name="role" data-autosubmit {
-                                @for r in Role::ALL {
-                                    option value=(r.as_str()) selected[r == viewer.role] { (role_label(r)) }
-                                }
-                            }
-                            label for="dev-team" { "Team" }
-                            input id="dev-team" name="team" size="10" value=(viewer.team.as_deref().unwrap_or(""));
-                            button type="submit" { "Apply" }
-                        }
-                    }
                     @if let Some(own) = &frame.own_state {
-                        (state_selector(own, &frame.idle_reasons, &q, &page.id))
+                        (state_selector(own, &frame.idle_reasons, &frame.csrf, &page.id))
                     }
                     details.profile {
                         summary aria-label=(format!("Profile: {}", viewer.display_name)) {
@@ -214,7 +188,24 @@ pub fn page(
                         div.profile-menu {
                             p { strong { (viewer.display_name) } }
                             p.note { (role_label(viewer.role)) @if let Some(t) = &viewer.team { " · " (t) } }
+                            form method="post" action="/sign-out" {
+                                input type="hidden" name="csrf" value=(frame.csrf);
+                                button type="submit" { "Sign out" }
+                            }
                         }
+                    }
+                }
+                @if let Some(n) = &frame.notice {
+                    div.notice role="alert" { p { (n) } }
+                }
+                div.notice id="telephony-alert" role="alert" hidden {}
+                dialog.window-prompt id="window-prompt" aria-labelledby="window-prompt-title" {
+                    h2 id="window-prompt-title" { "Supervisor Desktop is open in another window" }
+                    p id="window-prompt-text" { "You can use the desktop in one browser window or tab at a time. Click Continue to use it in this window." }
+                    form method="post" action="/session/continue" id="continue-form" {
+                        input type="hidden" name="csrf" value=(frame.csrf);
+                        input type="hidden" name="window" value="";
+                        button.primary type="submit" { "Continue" }
                     }
                 }
                 div.banner id="banner" role="status" hidden[!page.degraded()] {
@@ -225,7 +216,7 @@ pub fn page(
                     main id="main" {
                         h1 { (page.title) }
                         div.grid {
-                            @for t in &page.tiles { (tile(t, viewer, now_ms)) }
+                            @for t in &page.tiles { (tile(t, &frame.csrf, now_ms)) }
                             @if page.tiles.is_empty() {
                                 div.empty-page { p { "No widgets are configured for this page and role." } }
                             }
@@ -351,11 +342,12 @@ mod tests {
         let none = render(Frame::default());
         let zero = render(Frame {
             own_state: Some(own(0)),
-            idle_reasons: vec![],
+            ..Frame::default()
         });
         let many = render(Frame {
             own_state: Some(own(5)),
             idle_reasons: vec!["Break".into()],
+            ..Frame::default()
         });
         assert_eq!(main_of(&none), main_of(&zero));
         assert_eq!(main_of(&zero), main_of(&many));
@@ -379,8 +371,8 @@ mod tests {
         assert!(html.contains(
             "<section class=\"tile c1 w4 r1 h3\" id=\"tile-w\" aria-labelledby=\"tile-w-title\" data-widget=\"w\"><header><h2 id=\"tile-w-title\">Queues</h2>"
         ));
-        // The team is encoded in links.
-        assert!(html.contains("?role=supervisor-agent&amp;team=Sales%20%26%20Co"));
+        // Links carry nothing of the viewer: the session says who it is.
+        assert!(!html.contains("?role="));
     }
 
     #[test]
@@ -395,11 +387,15 @@ mod tests {
         let frame = Frame {
             own_state: Some(own),
             idle_reasons: vec!["Break".into(), "Lunch".into()],
+            csrf: "token".into(),
+            ..Frame::default()
         };
         let html = page_html(&layout(), &page(), &viewer(), &assets, &frame, 1000).into_string();
         assert!(html.contains("<label for=\"agent-state\">State</label>"));
         assert!(html.contains("<option value=\"available\">Available</option>"));
         assert!(html.contains("<option value=\"idle:Lunch\" selected>Idle – Lunch</option>"));
+        assert!(html.contains("<input type=\"hidden\" name=\"csrf\" value=\"token\">"));
+        assert!(html.contains("<button type=\"submit\">Sign out</button>"));
     }
 
     fn page_html(
@@ -410,6 +406,6 @@ mod tests {
         f: &Frame,
         now: u64,
     ) -> Markup {
-        super::page(l, p, v, a, f, true, now)
+        super::page(l, p, v, a, f, now)
     }
 }

@@ -15,7 +15,10 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use serde::Deserialize;
 
-use super::{AppState, ViewerQuery, html};
+use super::session::SignedIn;
+use super::{AppState, MOVED, html};
+use crate::auth::Presence;
+use crate::auth::instances::Connected;
 use crate::desktop::{Desktop, Viewer};
 
 /// How often an open page is checked for changed tiles.
@@ -24,8 +27,10 @@ pub const TICK: Duration = Duration::from_secs(1);
 /// Query of `GET /events`.
 #[derive(Debug, Deserialize)]
 pub struct EventsQuery {
-    #[serde(flatten)]
-    viewer: ViewerQuery,
+    /// The browser window (tab) the page is in; one window per user is
+    /// live at a time.
+    #[serde(default)]
+    window: String,
     /// The page being shown.
     #[serde(default = "home")]
     page: String,
@@ -43,6 +48,10 @@ struct Connection {
     state: AppState,
     desktop: Arc<Desktop>,
     viewer: Viewer,
+    csrf: String,
+    window: String,
+    /// Held while this window is the live one.
+    live: Option<Connected>,
     page: String,
     sent: HashMap<String, u64>,
     first: bool,
@@ -80,7 +89,31 @@ impl Connection {
         s
     }
 
+    /// Checks that this window is still the live one; when it is not (the
+    /// user clicked Continue elsewhere), tells the page once and stops
+    /// sending tiles.
+    fn still_live(&mut self) -> bool {
+        if self.live.is_none() {
+            return false;
+        }
+        if self
+            .state
+            .auth
+            .instances()
+            .is_live(&self.viewer.user_id, &self.window)
+        {
+            return true;
+        }
+        self.live = None;
+        self.pending
+            .push_back(Event::default().event("moved").data(MOVED));
+        false
+    }
+
     async fn changed_tiles(&mut self) {
+        if !self.still_live() {
+            return;
+        }
         let now = self.state.desktop_for(&self.viewer);
         if !Arc::ptr_eq(&now, &self.desktop) {
             let same = Self::structure(&now, &self.viewer, &self.page)
@@ -109,7 +142,7 @@ impl Connection {
             if unchanged || (self.first && !self.send_all_first) {
                 continue;
             }
-            let html = html::tile(&tile, &self.viewer, crate::now_ms()).into_string();
+            let html = html::tile(&tile, &self.csrf, crate::now_ms()).into_string();
             let data =
                 serde_json::json!({ "id": id, "html": html, "failed": tile.result.is_err() });
             if let Ok(event) = Event::default().event("tile").json_data(data) {
@@ -123,12 +156,27 @@ impl Connection {
 /// `GET /events`: the page's live update stream.
 pub async fn events(
     State(state): State<AppState>,
+    signed_in: SignedIn,
     Query(q): Query<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, axum::response::Response> {
-    let viewer = q
-        .viewer
-        .viewer()
-        .map_err(|e| super::bad_request(&state, &e))?;
+    let SignedIn { session, viewer } = signed_in;
+    if q.window.is_empty() || q.window.len() > 64 {
+        return Err(super::bad_request(
+            &state,
+            "The live stream needs the window id (`window`).",
+        ));
+    }
+    let (presence, live) =
+        state
+            .auth
+            .instances()
+            .connect(&viewer.user_id, &q.window, crate::now_ms());
+    let mut pending = std::collections::VecDeque::new();
+    if presence == Presence::Elsewhere {
+        pending.push_back(Event::default().event("elsewhere").data(
+            "Supervisor Desktop is open in another window. Click Continue to use it in this window.",
+        ));
+    }
     let stale = crate::now_ms().saturating_sub(q.rendered_at) > TICK.as_millis() as u64 * 2;
     let mut interval = tokio::time::interval(TICK);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -136,12 +184,15 @@ pub async fn events(
         desktop: state.desktop_for(&viewer),
         state: state.clone(),
         viewer,
+        csrf: session.data.csrf.clone(),
+        window: q.window,
+        live,
         page: q.page,
         sent: HashMap::new(),
         first: true,
         send_all_first: stale,
         interval,
-        pending: Default::default(),
+        pending,
     };
     metrics::gauge!("deskhost_live_connections").increment(1.0);
     tracing::debug!(page = %conn.page, "live stream opened");

@@ -1,18 +1,22 @@
-//! The HTTP server (axum): the desktop pages, tile actions, health check
-//! and embedded static assets. Handlers stay thin: they turn a request
-//! into a [`Viewer`] and a call on the [`Desktop`], then render HTML.
+//! The HTTP server (axum): the sign-in flow, the desktop pages, tile
+//! actions, health check and embedded static assets. Handlers stay thin:
+//! they turn a request into a signed-in [`Viewer`] (from the session
+//! cookie) and a call on the [`Desktop`] or [`Auth`], then render HTML.
 
 pub mod assets;
 pub mod html;
 pub mod live;
 pub mod metrics;
+pub mod session;
+pub mod signin;
+pub mod signin_html;
 pub mod view;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -22,10 +26,11 @@ use serde::Deserialize;
 use arc_swap::ArcSwap;
 
 use crate::app::Host;
+use crate::auth::Auth;
 use crate::desktop::{Desktop, Desktops, Viewer};
-use crate::layout::Role;
 use crate::runtime::types;
 use assets::Assets;
+use session::SignedIn;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -34,11 +39,10 @@ pub struct AppState {
     pub desktops: Arc<ArcSwap<Desktops>>,
     /// The host, for its reload status.
     pub host: Arc<Host>,
+    /// Sign-in and sessions.
+    pub auth: Arc<Auth>,
     /// Embedded static files.
     pub assets: Arc<Assets>,
-    /// Whether the header shows the developer role switch (until sign-in
-    /// exists, it is how the role and team are picked).
-    pub dev_switch: bool,
 }
 
 impl AppState {
@@ -52,45 +56,10 @@ impl AppState {
         metrics::handle();
         AppState {
             desktops: host.desktops(),
+            auth: host.auth().clone(),
             host,
             assets: Arc::new(Assets::new()),
-            dev_switch: true,
         }
-    }
-}
-
-/// The viewer picked with the developer switch (`?role=…&team=…`).
-#[derive(Debug, Deserialize, Default)]
-pub struct ViewerQuery {
-    role: Option<String>,
-    team: Option<String>,
-}
-
-impl ViewerQuery {
-    fn viewer(&self) -> Result<Viewer, String> {
-        let role = match self.role.as_deref() {
-            None | Some("") => Role::Supervisor,
-            Some(r) => r.parse::<Role>().map_err(|e| e.to_string())?,
-        };
-        let team = self
-            .team
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(String::from);
-        let display_name = match role {
-            Role::Supervisor => "Dana Supervisor",
-            Role::SupervisorAgent => "Lee Lead",
-            Role::Agent => "Alex Agent",
-        };
-        Ok(Viewer {
-            user_id: format!("dev-{}", role.as_str()),
-            display_name: display_name.into(),
-            role,
-            team,
-            locale: "en-US".into(),
-            time_zone: "UTC".into(),
-        })
     }
 }
 
@@ -102,6 +71,16 @@ pub fn router(state: AppState) -> Router {
         .route("/widgets/{widget}/action", post(action))
         .route("/events", get(live::events))
         .route("/me/state", post(set_own_state))
+        .route("/me/telephony-failed", post(signin::telephony_failed))
+        .route("/session/continue", post(signin::continue_here))
+        .route("/sign-in", get(signin::show))
+        .route("/sign-in/email", post(signin::email))
+        .route("/sign-in/back", post(signin::back))
+        .route("/sign-in/password", post(signin::password))
+        .route("/sign-in/forgot", post(signin::forgot))
+        .route("/sign-in/reset", get(signin::reset_form).post(signin::reset))
+        .route("/station", get(signin::station_form).post(signin::station))
+        .route("/sign-out", post(signin::sign_out))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .route("/static/{file}", get(static_file))
@@ -122,9 +101,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Binds `addr`, with a clear error when it is taken.
@@ -164,33 +146,42 @@ pub(crate) fn bad_request(state: &AppState, message: &str) -> Response {
         .into_response()
 }
 
-async fn home(state: State<AppState>, q: Query<ViewerQuery>) -> Response {
-    render_page(&state, &q, "home").await
+async fn home(state: State<AppState>, signed_in: SignedIn) -> Response {
+    render_page(&state, signed_in, "home").await
 }
 
-async fn page(state: State<AppState>, Path(page): Path<String>, q: Query<ViewerQuery>) -> Response {
+async fn page(state: State<AppState>, Path(page): Path<String>, signed_in: SignedIn) -> Response {
     if page == "home" {
-        return Redirect::to(&format!(
-            "/{}",
-            q.0.role
-                .as_deref()
-                .map(|r| format!("?role={r}"))
-                .unwrap_or_default()
-        ))
-        .into_response();
+        return Redirect::to("/").into_response();
     }
-    render_page(&state, &q, &page).await
+    render_page(&state, signed_in, &page).await
 }
 
-async fn render_page(state: &AppState, q: &ViewerQuery, page_id: &str) -> Response {
-    let viewer = match q.viewer() {
-        Ok(v) => v,
-        Err(e) => return bad_request(state, &e),
+async fn render_page(state: &AppState, signed_in: SignedIn, page_id: &str) -> Response {
+    let SignedIn {
+        mut session,
+        viewer,
+    } = signed_in;
+    let csrf = session.data.csrf.clone();
+    let desktop_telephony = matches!(
+        &session.data.step,
+        crate::auth::Step::Active { station, .. } if station.telephony == crate::auth::Telephony::Desktop
+    );
+    let notice = if session.data.notice.is_some() {
+        let auth = state.auth.clone();
+        tokio::task::spawn_blocking(move || auth.take_notice(&mut session))
+            .await
+            .unwrap_or(None)
+    } else {
+        None
     };
     let desktop = state.desktop_for(&viewer);
     let frame = html::Frame {
         own_state: desktop.own_state(&viewer),
         idle_reasons: desktop.idle_reasons(),
+        csrf,
+        notice,
+        desktop_telephony,
     };
     match desktop.page(&viewer, page_id).await {
         Some(p) => Html(
@@ -200,7 +191,6 @@ async fn render_page(state: &AppState, q: &ViewerQuery, page_id: &str) -> Respon
                 &viewer,
                 &state.assets,
                 &frame,
-                state.dev_switch,
                 crate::now_ms(),
             )
             .into_string(),
@@ -221,25 +211,48 @@ async fn render_page(state: &AppState, q: &ViewerQuery, page_id: &str) -> Respon
     }
 }
 
+fn refused(state: &AppState, e: &crate::auth::AuthError) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        Html(html::error_page(&state.assets, "Request refused", &e.to_string()).into_string()),
+    )
+        .into_response()
+}
+
+/// The window a script request comes from, when it says.
+fn window_of(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("x-deskhost-window")
+        .and_then(|v| v.to_str().ok())
+}
+
 async fn action(
     state: State<AppState>,
     Path(widget): Path<String>,
-    q: Query<ViewerQuery>,
     headers: HeaderMap,
+    signed_in: SignedIn,
     form: axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    let viewer = match q.viewer() {
-        Ok(v) => v,
-        Err(e) => return bad_request(&state, &e),
-    };
+    let SignedIn { session, viewer } = signed_in;
     let mut id = None;
+    let mut csrf = None;
     let mut values = Vec::new();
     for (k, v) in form.0 {
         if k == view::ACTION_FIELD {
             id = Some(v);
+        } else if k == session::CSRF_FIELD {
+            csrf = Some(v);
         } else {
             values.push((k, v));
         }
+    }
+    if let Err(e) = session::check_csrf(&state, &session, &headers, csrf.as_deref()) {
+        return refused(&state, &e);
+    }
+    if let Some(window) = window_of(&headers)
+        && !state.auth.instances().is_live(&viewer.user_id, window)
+    {
+        return (StatusCode::CONFLICT, MOVED).into_response();
     }
     let Some(id) = id else {
         return bad_request(&state, "The form was sent without an action.");
@@ -252,7 +265,7 @@ async fn action(
         return (StatusCode::NOT_FOUND, "no such widget for this viewer").into_response();
     };
     if headers.contains_key("x-deskhost-fragment") {
-        Html(html::tile(&tile, &viewer, crate::now_ms()).into_string()).into_response()
+        Html(html::tile(&tile, &session.data.csrf, crate::now_ms()).into_string()).into_response()
     } else {
         // Without script: back to the page the widget is on.
         let page = desktop
@@ -262,13 +275,19 @@ async fn action(
             .and_then(|d| d.widget(&widget))
             .map(|(p, _)| p.id.clone())
             .unwrap_or_else(|| "home".into());
-        let q = html::viewer_query(&viewer);
-        let to = if page == "home" {
-            format!("/{q}")
-        } else {
-            format!("/pages/{page}{q}")
-        };
-        Redirect::to(&to).into_response()
+        Redirect::to(&page_url(&page)).into_response()
+    }
+}
+
+/// What a window that is no longer the live one is told.
+pub const MOVED: &str =
+    "Your session moved to another window. Click Continue to use the desktop in this window.";
+
+fn page_url(page: &str) -> String {
+    if page.is_empty() || page == "home" {
+        "/".into()
+    } else {
+        format!("/pages/{page}")
     }
 }
 
@@ -280,18 +299,21 @@ struct OwnStateForm {
     /// Page to return to.
     #[serde(default)]
     page: String,
+    #[serde(default)]
+    csrf: Option<String>,
 }
 
 async fn set_own_state(
     state: State<AppState>,
-    q: Query<ViewerQuery>,
+    headers: HeaderMap,
+    signed_in: SignedIn,
     form: axum::Form<OwnStateForm>,
 ) -> Response {
     use crate::contact_center::AgentState;
-    let viewer = match q.viewer() {
-        Ok(v) => v,
-        Err(e) => return bad_request(&state, &e),
-    };
+    let SignedIn { session, viewer } = signed_in;
+    if let Err(e) = session::check_csrf(&state, &session, &headers, form.csrf.as_deref()) {
+        return refused(&state, &e);
+    }
     let (new_state, reason) = match form.state.split_once(':') {
         None if form.state == "available" => (AgentState::Available, None),
         Some(("idle", reason)) => (AgentState::Idle, Some(reason)),
@@ -309,13 +331,7 @@ async fn set_own_state(
         )
             .into_response();
     }
-    let q = html::viewer_query(&viewer);
-    let to = if form.page.is_empty() || form.page == "home" {
-        format!("/{q}")
-    } else {
-        format!("/pages/{}{q}", form.page)
-    };
-    Redirect::to(&to).into_response()
+    Redirect::to(&page_url(&form.page)).into_response()
 }
 
 async fn healthz(state: State<AppState>) -> Response {

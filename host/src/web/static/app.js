@@ -1,6 +1,23 @@
 // deskhost desktop script: counts durations up, sends tile actions without a
-// page reload, and submits the role switch. Loaded from 'self' only (CSP).
+// page reload, keeps one live window per user, runs the sign-in pages'
+// helpers (Alt+Left, the station dialog) and starts desktop telephony.
+// Loaded from 'self' only (CSP).
 "use strict";
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
+// One id per browser tab, kept across reloads of that tab.
+function windowId() {
+  let id = sessionStorage.getItem("deskhost-window");
+  if (!id) {
+    id = (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2));
+    sessionStorage.setItem("deskhost-window", id);
+  }
+  return id;
+}
 
 function formatElapsed(seconds) {
   const h = Math.floor(seconds / 3600);
@@ -29,9 +46,22 @@ async function sendAction(form, submitter) {
     const res = await fetch(form.action, {
       method: "POST",
       body: data,
-      headers: { "X-Deskhost-Fragment": "1" },
+      headers: {
+        "X-Deskhost-Fragment": "1",
+        "X-CSRF-Token": csrfToken(),
+        "X-Deskhost-Window": windowId(),
+      },
       credentials: "same-origin",
     });
+    if (res.status === 401) {
+      window.location.reload(); // the session ended: back to sign-in
+      return;
+    }
+    if (res.status === 409) {
+      tile.removeAttribute("aria-busy");
+      showWindowPrompt(await res.text());
+      return;
+    }
     const html = await res.text();
     const tmp = document.createElement("template");
     tmp.innerHTML = html.trim();
@@ -77,7 +107,22 @@ let events = null;
 function openEvents(renderedAt) {
   const base = document.body.dataset.events;
   if (!base || events) return;
-  events = new EventSource(`${base}&rendered_at=${renderedAt}`);
+  events = new EventSource(`${base}&window=${encodeURIComponent(windowId())}&rendered_at=${renderedAt}`);
+  events.addEventListener("elsewhere", (ev) => {
+    closeEvents();
+    showWindowPrompt(ev.data);
+  });
+  events.addEventListener("moved", (ev) => {
+    closeEvents();
+    showWindowPrompt(ev.data);
+  });
+  events.addEventListener("error", () => {
+    // A stream the server refused (the session ended) is not retried by
+    // the browser: reload, and the server sends the page or the sign-in.
+    if (events && events.readyState === EventSource.CLOSED) {
+      window.location.reload();
+    }
+  });
   events.addEventListener("reload", () => {
     // The admin changed the page's structure: fetch it again.
     window.location.reload();
@@ -108,16 +153,147 @@ function closeEvents() {
   }
 }
 
+let prompting = false;
+
+// The desktop is live in another window: say so, and offer Continue.
+function showWindowPrompt(text) {
+  const dialog = document.getElementById("window-prompt");
+  if (!dialog) return;
+  prompting = true;
+  if (text) document.getElementById("window-prompt-text").textContent = text;
+  dialog.querySelector('input[name="window"]').value = windowId();
+  if (!dialog.open) dialog.showModal();
+}
+
+document.addEventListener("submit", async (ev) => {
+  const form = ev.target;
+  if (!(form instanceof HTMLFormElement) || form.id !== "continue-form") return;
+  ev.preventDefault();
+  const res = await fetch(form.action, {
+    method: "POST",
+    body: new URLSearchParams(new FormData(form)),
+    headers: { "X-CSRF-Token": csrfToken() },
+    credentials: "same-origin",
+  });
+  if (res.ok || res.status === 401) window.location.reload();
+});
+
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "hidden") {
     closeEvents();
-  } else {
+  } else if (!prompting) {
     openEvents(0); // the page may be stale: ask for every tile once
   }
 });
 
+// Desktop telephony: the browser's microphone must start; if it cannot,
+// the host sets the user to RONA and gives a tracking ID.
+async function startDesktopTelephony() {
+  if (document.body.dataset.telephony !== "desktop") return;
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    stream.getTracks().forEach((t) => t.stop());
+  } catch (e) {
+    const res = await fetch("/me/telephony-failed", {
+      method: "POST",
+      body: new URLSearchParams({ reason: String(e && e.name ? e.name : e) }),
+      headers: { "X-CSRF-Token": csrfToken() },
+      credentials: "same-origin",
+    });
+    const alert = document.getElementById("telephony-alert");
+    if (res.ok && alert) {
+      const data = await res.json();
+      alert.textContent = data.message;
+      alert.hidden = false;
+    }
+  }
+}
+
+// ---- sign-in pages ----
+
+// Alt+Left arrow (Windows) or Command+Left arrow (Mac) on the password
+// step goes back to the e-mail step.
+document.addEventListener("keydown", (ev) => {
+  const form = document.querySelector("form[data-back-shortcut]");
+  if (!form || ev.key !== "ArrowLeft" || !(ev.altKey || ev.metaKey)) return;
+  const back = document.getElementById(form.dataset.backShortcut);
+  if (back) {
+    ev.preventDefault();
+    back.requestSubmit();
+  }
+});
+
+async function readMicrophone() {
+  const field = document.getElementById("microphone");
+  const status = document.getElementById("microphone-status");
+  if (!field) return;
+  let state = "unknown";
+  try {
+    const p = await navigator.permissions.query({ name: "microphone" });
+    state = p.state;
+    if (state === "prompt") {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      stream.getTracks().forEach((t) => t.stop());
+      state = "granted";
+    }
+  } catch (e) {
+    state = e && e.name === "NotAllowedError" ? "denied" : state;
+  }
+  field.value = state;
+  if (status) {
+    status.textContent = state === "granted"
+      ? "Microphone access is allowed."
+      : "Desktop telephony needs access to your microphone. Allow it in your browser's site settings, or contact your administrator.";
+  }
+}
+
+function updateStationForm() {
+  const form = document.getElementById("station-form");
+  if (!form) return;
+  const checked = form.querySelector('input[name="telephony"]:checked');
+  const telephony = checked ? checked.value : "dial-number";
+  document.getElementById("number-field").hidden = telephony === "desktop";
+  document.getElementById("desktop-field").hidden = telephony !== "desktop";
+  const team = document.getElementById("team-field");
+  if (team) {
+    const role = form.querySelector('[name="role"]');
+    const roles = team.dataset.roles.split(" ");
+    team.hidden = !roles.includes(role ? role.value : "");
+  }
+}
+
+function filterTeams() {
+  const search = document.getElementById("team-search");
+  const select = document.getElementById("team");
+  if (!search || !select) return;
+  const needle = search.value.trim().toLowerCase();
+  for (const option of select.options) {
+    if (!option.value) continue;
+    option.hidden = needle !== "" && !option.textContent.toLowerCase().includes(needle);
+  }
+  const selected = select.selectedOptions[0];
+  if (selected && selected.hidden) {
+    const first = [...select.options].find((o) => o.value && !o.hidden);
+    select.value = first ? first.value : "";
+  }
+}
+
+document.addEventListener("change", (ev) => {
+  if (ev.target.closest && ev.target.closest("#station-form")) {
+    updateStationForm();
+    if (ev.target.name === "telephony" && ev.target.value === "desktop") readMicrophone();
+  }
+});
+
+document.addEventListener("input", (ev) => {
+  if (ev.target.id === "team-search") filterTeams();
+});
+
 tickDurations();
 setInterval(tickDurations, 1000);
-if (document.visibilityState !== "hidden") {
+if (document.body.dataset.events && document.visibilityState !== "hidden") {
   openEvents(document.body.dataset.renderedAt || 0);
 }
+startDesktopTelephony();
+updateStationForm();
+if (document.querySelector('input[name="telephony"][value="desktop"]:checked')) readMicrophone();

@@ -1,0 +1,124 @@
+//! Session cookies, CSRF checks and the extractors that turn a request into
+//! a session or a signed-in viewer. The cookie is HttpOnly, SameSite=Strict
+//! and, when the host config says the desktop is served over https, Secure
+//! with the `__Host-` prefix.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+
+use super::AppState;
+use crate::auth::{AuthError, Lookup, Session};
+use crate::config::AuthConfig;
+use crate::desktop::Viewer;
+
+/// Header that carries the CSRF token on script requests.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Form field that carries the CSRF token.
+pub const CSRF_FIELD: &str = "csrf";
+
+/// The session cookie's name.
+pub fn cookie_name(config: &AuthConfig) -> &'static str {
+    if config.secure_cookies {
+        "__Host-deskhost_session"
+    } else {
+        "deskhost_session"
+    }
+}
+
+/// `jar` with the session cookie set to `token`.
+pub fn with_session(jar: CookieJar, config: &AuthConfig, token: String) -> CookieJar {
+    let cookie = Cookie::build((cookie_name(config), token))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(config.secure_cookies)
+        .path("/")
+        .build();
+    jar.add(cookie)
+}
+
+/// `jar` with the session cookie removed.
+pub fn without_session(jar: CookieJar, config: &AuthConfig) -> CookieJar {
+    jar.remove(Cookie::build(cookie_name(config)).path("/").build())
+}
+
+/// The client's address, for attempt limits and logs ("unknown" when the
+/// server was not started with connection info, as in router tests).
+pub fn client_addr(parts_ext: &axum::http::Extensions) -> String {
+    parts_ext
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Loads the session a request's cookie leads to.
+pub async fn lookup(state: &AppState, headers: &HeaderMap) -> (CookieJar, Lookup) {
+    let jar = CookieJar::from_headers(headers);
+    let token = jar
+        .get(cookie_name(state.auth.config()))
+        .map(|c| c.value().to_owned());
+    let auth = state.auth.clone();
+    let found = tokio::task::spawn_blocking(move || auth.session(token.as_deref()))
+        .await
+        .unwrap_or(Lookup::Expired);
+    (jar, found)
+}
+
+/// Checks the CSRF token of a request (header or form field).
+pub fn check_csrf(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    form_value: Option<&str>,
+) -> Result<(), AuthError> {
+    let header = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+    state.auth.check_csrf(session, header.or(form_value))
+}
+
+/// A signed-in user on the desktop: an active session and its viewer.
+pub struct SignedIn {
+    /// The session.
+    pub session: Session,
+    /// Who is looking.
+    pub viewer: Viewer,
+}
+
+/// Where a request without an active session goes: script requests get
+/// 401 (the page script then reloads), pages a redirect to sign-in.
+fn not_signed_in(parts: &Parts, expired: bool) -> Response {
+    let script = parts.headers.contains_key("x-deskhost-fragment")
+        || parts.headers.contains_key(CSRF_HEADER)
+        || parts.uri.path() == "/events";
+    if script {
+        return (StatusCode::UNAUTHORIZED, "sign in again").into_response();
+    }
+    Redirect::to(if expired {
+        "/sign-in?expired=1"
+    } else {
+        "/sign-in"
+    })
+    .into_response()
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let (_, found) = lookup(state, &parts.headers).await;
+        match found {
+            Lookup::Found(session) => match session.viewer() {
+                Some(viewer) => Ok(SignedIn {
+                    session: *session,
+                    viewer,
+                }),
+                None => Err(not_signed_in(parts, false)),
+            },
+            Lookup::Expired => Err(not_signed_in(parts, true)),
+            Lookup::None => Err(not_signed_in(parts, false)),
+        }
+    }
+}
