@@ -227,6 +227,7 @@ pub struct Host {
     sources: Vec<LayoutSource>,
     runtime: Arc<Runtime>,
     contact_center: Arc<dyn ContactCenter>,
+    simulator: Arc<Simulator>,
     changes: Changes,
     desktops: Arc<ArcSwap<Desktops>>,
     plugins: Arc<ArcSwap<Plugins>>,
@@ -240,6 +241,11 @@ impl Host {
     /// The desktops being served; a reload replaces what it points to.
     pub fn desktops(&self) -> Arc<ArcSwap<Desktops>> {
         self.desktops.clone()
+    }
+
+    /// The simulated contact center behind the desktop.
+    pub fn simulator(&self) -> &Arc<Simulator> {
+        &self.simulator
     }
 
     /// The sign-in service.
@@ -422,7 +428,8 @@ pub fn build(config: &HostConfig, sources: &[LayoutSource]) -> Result<Host, Star
     })?);
     let sessions: Arc<dyn SessionStore> = store.clone();
     let kv: Arc<dyn KvStore> = store;
-    let contact_center: Arc<dyn ContactCenter> = simulator(config);
+    let sim = simulator(config);
+    let contact_center: Arc<dyn ContactCenter> = sim.clone();
     let services = Services {
         kv,
         contact_center: contact_center.clone(),
@@ -466,6 +473,7 @@ pub fn build(config: &HostConfig, sources: &[LayoutSource]) -> Result<Host, Star
         sources: sources.to_vec(),
         runtime,
         contact_center,
+        simulator: sim,
         changes,
         desktops: Arc::new(ArcSwap::from_pointee(served)),
         plugins: shared_plugins,

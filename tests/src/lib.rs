@@ -31,8 +31,9 @@ pub struct TestServer {
     pub url: String,
     /// The host being served.
     pub host: Arc<Host>,
+    config: HostConfig,
     _watch: Option<watch::HotReload>,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -67,8 +68,9 @@ impl TestServer {
             .identity
             .settings
             .insert("seed_accounts".into(), toml::Value::String(test_accounts()));
+        let built = config.clone();
         let host = tokio::task::spawn_blocking(move || {
-            app::build(&config, &LayoutSource::from_config(&config))
+            app::build(&built, &LayoutSource::from_config(&built))
         })
         .await
         .unwrap()
@@ -84,10 +86,61 @@ impl TestServer {
         TestServer {
             url,
             host,
+            config,
             _watch: watch,
-            _data: data,
+            data,
             stop: Some(stop),
         }
+    }
+
+    /// A server for `layout` whose host config `change` adjusts first.
+    pub async fn start_changed(layout: &Path, change: impl FnOnce(&mut HostConfig)) -> TestServer {
+        let data = tempfile::tempdir().unwrap();
+        let mut config = HostConfig {
+            data_dir: data.path().to_owned(),
+            plugin_dirs: vec![PathBuf::from(TEST_PLUGINS_DIR)],
+            layouts: vec![layout.to_owned()],
+            ..HostConfig::default()
+        };
+        change(&mut config);
+        Self::start_in(config, data).await
+    }
+
+    /// The data dir (SQLite store, outbox).
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
+    }
+
+    /// Stops this server and starts a new one on the same config and data
+    /// dir (on another port), like a restart of the process.
+    pub async fn restart(mut self) -> TestServer {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let config = self.config.clone();
+        let data = std::mem::replace(&mut self.data, tempfile::tempdir().unwrap());
+        drop(self);
+        Self::start_in(config, data).await
+    }
+
+    /// The six-digit code of the latest reset mail to `to` in the outbox.
+    pub fn reset_code(&self, to: &str) -> String {
+        let mut mails: Vec<(std::time::SystemTime, String)> =
+            std::fs::read_dir(self.data_dir().join("outbox"))
+                .unwrap()
+                .flatten()
+                .map(|e| {
+                    (
+                        e.metadata().unwrap().modified().unwrap(),
+                        std::fs::read_to_string(e.path()).unwrap(),
+                    )
+                })
+                .filter(|(_, text)| text.contains(&format!("To: {to}")))
+                .collect();
+        mails.sort();
+        let (_, text) = mails.last().unwrap_or_else(|| panic!("no mail to {to}"));
+        let at = text.find("code is ").expect("a code in the mail") + "code is ".len();
+        text[at..at + 6].to_owned()
     }
 
     /// GETs `path` without signing in and returns (status, body).

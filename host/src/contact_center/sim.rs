@@ -482,6 +482,67 @@ impl Simulator {
         Ok(())
     }
 
+    /// Connects a contact to desktop user `user_id`'s agent now, as if a
+    /// customer had called and the agent answered: the agent is engaged
+    /// for `talk_ms`, then in wrap-up for `wrap_ms`. For demos and tests of
+    /// what the desktop does during a conversation. Fails with
+    /// [`DataError::Unknown`] when the user is not an agent and
+    /// [`DataError::Refused`] when the agent is already handling one.
+    pub fn connect_contact(
+        &self,
+        user_id: &str,
+        talk_ms: u64,
+        wrap_ms: u64,
+    ) -> Result<(), DataError> {
+        let mut st = self.lock();
+        let Some(i) = Self::linked_index(&st, user_id) else {
+            return Err(DataError::Unknown(format!(
+                "user `{user_id}` is not signed in as an agent"
+            )));
+        };
+        if st.agents[i].contact.is_some() {
+            return Err(DataError::Refused(
+                "the agent is already handling a contact".into(),
+            ));
+        }
+        let team = st.teams[st.agents[i].team].0;
+        let (queue, slot) = st
+            .queues
+            .iter()
+            .enumerate()
+            .find_map(|(qi, q)| {
+                q.def
+                    .teams
+                    .iter()
+                    .position(|(t, _)| *t == team)
+                    .map(|s| (qi, s))
+            })
+            .ok_or_else(|| DataError::Unknown(format!("no queue serves team `{team}`")))?;
+        let now = st.now_ms;
+        let contact = Contact {
+            id: st.next_contact,
+            queue,
+            slot,
+            channel: st.queues[queue].def.channels[0].0,
+            arrived_ms: now,
+            patience_ms: None,
+            accepted_ms: now,
+            talk_ms,
+            wrap_ms,
+        };
+        st.next_contact += 1;
+        st.queues[queue].today[slot].offered += 1;
+        let agent = &mut st.agents[i];
+        if let Some(offer) = agent.offer.take() {
+            st.queues[offer.contact.queue].requeue(offer.contact);
+        }
+        let agent = &mut st.agents[i];
+        agent.set(AgentState::Engaged, now, now + talk_ms, None);
+        agent.contact = Some(contact);
+        st.version += 1;
+        Ok(())
+    }
+
     fn linked_index(st: &State, user_id: &str) -> Option<usize> {
         st.agents
             .iter()
