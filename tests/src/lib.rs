@@ -2,6 +2,8 @@
 //! loopback port with a given layout and the test plugins installed, and
 //! sign in to it over HTTP like a browser (cookies, CSRF tokens).
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

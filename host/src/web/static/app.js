@@ -272,7 +272,7 @@ function filterTeams() {
     option.hidden = needle !== "" && !option.textContent.toLowerCase().includes(needle);
   }
   const selected = select.selectedOptions[0];
-  if (selected && selected.hidden) {
+  if (needle !== "" && (!selected || selected.hidden || !selected.value)) {
     const first = [...select.options].find((o) => o.value && !o.hidden);
     select.value = first ? first.value : "";
   }

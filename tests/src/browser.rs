@@ -1,0 +1,294 @@
+//! Real-browser tests: headless Chromium driven over WebDriver
+//! (`chromedriver`, through fantoccini). Elements are found the way a user
+//! finds them: by their labels, roles and button names.
+//!
+//! Chromium and ChromeDriver come from Debian (`chromium`,
+//! `chromium-driver`); when they are missing and the tests run as root,
+//! they are installed with apt-get, as `.ci/run` does.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Browsers running at once: Chromium is heavy on two cores.
+fn slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(2))
+}
+
+/// Makes sure Chromium and ChromeDriver are installed.
+fn ensure_chromium() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let present = || {
+            std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists()
+        };
+        if present() {
+            return;
+        }
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout.starts_with(b"0"))
+            .unwrap_or(false);
+        if root {
+            let _ = Command::new("apt-get").arg("update").status();
+            let _ = Command::new("apt-get")
+                .args(["install", "-y", "chromium", "chromium-driver"])
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status();
+        }
+        assert!(
+            present(),
+            "the browser tests need Debian's chromium and chromium-driver: run \
+             `apt-get install -y chromium chromium-driver` (bash .ci/run does it)"
+        );
+    });
+}
+
+/// Options of one browser.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Window width in CSS pixels.
+    pub width: u32,
+    /// Window height.
+    pub height: u32,
+    /// Whether the microphone is allowed (a fake device) or every
+    /// permission prompt is denied.
+    pub microphone: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            width: 1366,
+            height: 900,
+            microphone: true,
+        }
+    }
+}
+
+/// A headless Chromium with its own profile, driven by its own
+/// chromedriver.
+pub struct Chrome {
+    /// The WebDriver session.
+    pub client: Client,
+    /// The server's base URL.
+    pub base: String,
+    driver: Child,
+    _slot: tokio::sync::SemaphorePermit<'static>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Chrome {
+    /// Opens a browser on the server at `base`.
+    pub async fn open(base: &str, options: Options) -> Chrome {
+        ensure_chromium();
+        let slot = slots().acquire().await.unwrap();
+        let port = free_port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let mut args = vec![
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            format!("--window-size={},{}", options.width, options.height),
+        ];
+        if options.microphone {
+            args.push("--use-fake-ui-for-media-stream".into());
+            args.push("--use-fake-device-for-media-stream".into());
+        } else {
+            args.push("--deny-permission-prompts".into());
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "binary": CHROMIUM, "args": args }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last = None;
+        for _ in 0..50 {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => {
+                    return Chrome {
+                        client,
+                        base: base.to_owned(),
+                        driver,
+                        _slot: slot,
+                    };
+                }
+                Err(e) => {
+                    last = Some(e);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        panic!("cannot start Chromium through chromedriver: {last:?}");
+    }
+
+    /// Goes to `path` on the server.
+    pub async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+    }
+
+    /// The current path (and query).
+    pub async fn path(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        let mut p = url.path().to_owned();
+        if let Some(q) = url.query() {
+            p.push('?');
+            p.push_str(q);
+        }
+        p
+    }
+
+    /// Waits until `xpath` matches an element.
+    pub async fn wait_for(&self, xpath: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath(xpath))
+            .await
+            .unwrap_or_else(|e| panic!("nothing matches {xpath}: {e}"))
+    }
+
+    /// The form control labelled `label`.
+    pub async fn field(&self, label: &str) -> Element {
+        self.wait_for(&format!(
+            "//*[@id=//label[normalize-space()={}]/@for]",
+            xpath_string(label)
+        ))
+        .await
+    }
+
+    /// Types `text` into the control labelled `label` (clearing it first).
+    pub async fn fill(&self, label: &str, text: &str) {
+        let f = self.field(label).await;
+        f.clear().await.unwrap();
+        f.send_keys(text).await.unwrap();
+    }
+
+    /// The button named `name`.
+    pub async fn button(&self, name: &str) -> Element {
+        self.wait_for(&format!(
+            "//button[normalize-space()={}]",
+            xpath_string(name)
+        ))
+        .await
+    }
+
+    /// Clicks the button named `name`.
+    pub async fn click(&self, name: &str) {
+        self.button(name).await.click().await.unwrap();
+    }
+
+    /// Clicks the label `label` (a radio button or check box).
+    pub async fn click_label(&self, label: &str) {
+        self.wait_for(&format!(
+            "//label[normalize-space()={}]",
+            xpath_string(label)
+        ))
+        .await
+        .click()
+        .await
+        .unwrap();
+    }
+
+    /// Whether the element matching `xpath` is shown.
+    pub async fn shown(&self, xpath: &str) -> bool {
+        match self.client.find(Locator::XPath(xpath)).await {
+            Ok(e) => e.is_displayed().await.unwrap(),
+            Err(_) => false,
+        }
+    }
+
+    /// The visible text of the page.
+    pub async fn text(&self) -> String {
+        self.client
+            .find(Locator::Css("body"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the page's visible text contains `needle`.
+    pub async fn wait_text(&self, needle: &str) {
+        for _ in 0..100 {
+            if self.text().await.contains(needle) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "`{needle}` never appeared; the page says:\n{}",
+            self.text().await
+        );
+    }
+
+    /// Saves a screenshot as `target/screenshots/NAME.png`.
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        let dir = screenshots_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// Closes the browser and its driver.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Chrome {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+/// Where screenshots go.
+pub fn screenshots_dir() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../target/screenshots"
+    ))
+}
+
+/// `s` as an XPath string literal.
+fn xpath_string(s: &str) -> String {
+    if !s.contains('\'') {
+        format!("'{s}'")
+    } else {
+        format!("concat('{}')", s.replace('\'', "', \"'\", '"))
+    }
+}

@@ -1,0 +1,218 @@
+//! The desktop in a real browser (headless Chromium): the sign-in flow as
+//! the seed describes it, found by labels and button names, with a
+//! screenshot of every main screen in `target/screenshots/`.
+
+use std::time::Duration;
+
+use deskhost_e2e::browser::{Chrome, Options};
+use deskhost_e2e::{PASSWORD, TestServer, shipped_layout};
+
+async fn demo() -> TestServer {
+    TestServer::start_with(vec![
+        shipped_layout("demo.toml"),
+        shipped_layout("team-support.toml"),
+    ])
+    .await
+}
+
+/// E-mail and password steps, up to the Station credentials dialog.
+async fn sign_in_to_station(chrome: &Chrome, email: &str, shot: Option<&str>) {
+    chrome.goto("/").await;
+    chrome.fill("E-mail address", email).await;
+    if let Some(name) = shot {
+        chrome.screenshot(&format!("{name}-1-email")).await;
+    }
+    chrome.click("Sign in").await;
+    chrome.field("Password").await;
+    chrome.fill("Password", PASSWORD).await;
+    if let Some(name) = shot {
+        chrome.screenshot(&format!("{name}-2-password")).await;
+    }
+    chrome.click("Sign in").await;
+    chrome
+        .wait_for("//*[@role='dialog' and .//h1[normalize-space()='Station credentials']]")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_signs_in_and_reaches_the_home_page() {
+    let server = demo().await;
+    let chrome = Chrome::open(&server.url, Options::default()).await;
+    sign_in_to_station(&chrome, "supervisor@example.com", Some("supervisor")).await;
+    // Supervisor only: no Role, no Team.
+    assert!(!chrome.shown("//select[@id='role']").await);
+    assert!(!chrome.shown("//*[@id='team-field']").await);
+    assert!(
+        chrome
+            .field("Dial number")
+            .await
+            .prop("checked")
+            .await
+            .unwrap()
+            .as_deref()
+            == Some("true"),
+        "Dial number is selected by default"
+    );
+    chrome.fill("Dial number/Extension", "+14155550100").await;
+    chrome.screenshot("supervisor-3-station").await;
+    chrome.click("Submit").await;
+    chrome.wait_for("//h1[normalize-space()='Home']").await;
+    chrome.wait_text("Agent states").await;
+    chrome.screenshot("supervisor-4-home").await;
+    let text = chrome.text().await;
+    assert!(text.contains("Dana Supervisor"), "{text}");
+    assert!(!text.contains("Some features are unavailable."), "{text}");
+    chrome.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alt_left_goes_back_and_the_team_field_follows_the_role() {
+    let server = demo().await;
+    let chrome = Chrome::open(&server.url, Options::default()).await;
+    chrome.goto("/").await;
+    chrome.fill("E-mail address", "someone@example.com").await;
+    chrome.click("Sign in").await;
+    let password = chrome.field("Password").await;
+    // Alt+Left arrow goes back to change the address.
+    password
+        .send_keys(&format!("{}{}", '\u{E00A}', '\u{E012}'))
+        .await
+        .unwrap();
+    chrome.field("E-mail address").await;
+    assert_eq!(chrome.path().await, "/sign-in");
+
+    sign_in_to_station(&chrome, "lead@example.com", Some("lead")).await;
+    // The Role drop-down is there; Team only for Supervisor and Agent.
+    assert!(chrome.shown("//select[@id='role']").await);
+    assert!(!chrome.shown("//*[@id='team-field']").await);
+    chrome
+        .field("Role")
+        .await
+        .select_by_label("Supervisor and Agent")
+        .await
+        .unwrap();
+    assert!(chrome.shown("//*[@id='team-field']").await);
+    // The search field filters the Team list.
+    chrome.fill("Search teams", "supp").await;
+    assert!(
+        !chrome
+            .shown("//select[@id='team']/option[@value='sales']")
+            .await
+            || {
+                // Chromium reports options of a closed select as displayed; check
+                // the hidden attribute the filter sets instead.
+                chrome
+                    .wait_for("//select[@id='team']/option[@value='sales']")
+                    .await
+                    .attr("hidden")
+                    .await
+                    .unwrap()
+                    .is_some()
+            }
+    );
+    let team = chrome.field("Team").await;
+    assert_eq!(
+        team.prop("value").await.unwrap().as_deref(),
+        Some("support")
+    );
+    chrome.click_label("Extension").await;
+    chrome.fill("Dial number/Extension", "1003").await;
+    chrome.screenshot("lead-3-station").await;
+    chrome.click("Submit").await;
+    chrome.wait_for("//h1[normalize-space()='Home']").await;
+    chrome.wait_text("Support queues").await;
+    assert!(chrome.shown("//select[@id='agent-state']").await);
+    chrome.screenshot("lead-4-home-support").await;
+    chrome.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_telephony_without_the_microphone_is_refused_with_the_seed_message() {
+    let server = demo().await;
+    let chrome = Chrome::open(
+        &server.url,
+        Options {
+            microphone: false,
+            ..Options::default()
+        },
+    )
+    .await;
+    sign_in_to_station(&chrome, "supervisor@example.com", None).await;
+    chrome.click_label("Desktop").await;
+    assert!(!chrome.shown("//*[@id='number-field']").await);
+    chrome
+        .wait_text("Allow it in your browser's site settings, or contact your administrator.")
+        .await;
+    chrome.click_label("I acknowledge the E911 notice: emergency calls made from this browser may not reach emergency services at my location.").await;
+    chrome.click("Submit").await;
+    chrome.wait_for("//*[@id='form-error']").await;
+    chrome.screenshot("station-microphone-denied").await;
+    let text = chrome.text().await;
+    assert!(
+        text.contains("Desktop telephony needs access to your microphone."),
+        "{text}"
+    );
+    chrome.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forgot_password_with_the_code_from_the_outbox() {
+    let server = demo().await;
+    let chrome = Chrome::open(&server.url, Options::default()).await;
+    chrome.goto("/").await;
+    chrome
+        .fill("E-mail address", "supervisor@example.com")
+        .await;
+    chrome.click("Sign in").await;
+    chrome.click("Forgot password").await;
+    chrome.field("Confirmation code").await;
+    chrome.screenshot("reset-code").await;
+    let code = server.reset_code("supervisor@example.com");
+    chrome.fill("Confirmation code", &code).await;
+    chrome.fill("New password", "another-secret-1").await;
+    chrome
+        .fill("Confirm new password", "another-secret-1")
+        .await;
+    chrome.click("Reset password").await;
+    chrome.wait_text("Your password was changed.").await;
+    chrome.fill("Password", "another-secret-1").await;
+    chrome.click("Sign in").await;
+    chrome
+        .wait_for("//h1[normalize-space()='Station credentials']")
+        .await;
+    chrome.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_browser_gets_continue_and_the_first_is_told_it_moved() {
+    let server = demo().await;
+    let first = Chrome::open(&server.url, Options::default()).await;
+    sign_in_to_station(&first, "supervisor@example.com", None).await;
+    first.fill("Dial number/Extension", "+14155550101").await;
+    first.click("Submit").await;
+    first.wait_text("Agent states").await;
+    // Give the first window's live stream time to connect.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let second = Chrome::open(&server.url, Options::default()).await;
+    sign_in_to_station(&second, "supervisor@example.com", None).await;
+    second.fill("Dial number/Extension", "+14155550102").await;
+    second.click("Submit").await;
+    second
+        .wait_for(
+            "//dialog[@open]//h2[normalize-space()='Supervisor Desktop is open in another window']",
+        )
+        .await;
+    second.screenshot("window-prompt").await;
+    second.click("Continue").await;
+    first
+        .wait_for("//dialog[@open]//p[contains(., 'Your session moved to another window.')]")
+        .await;
+    first.screenshot("window-moved").await;
+    // The second window is live now: no prompt after its reload.
+    second.wait_text("Agent states").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!second.shown("//dialog[@open]").await);
+    first.close().await;
+    second.close().await;
+}
