@@ -11,6 +11,7 @@ use arc_swap::ArcSwap;
 use thiserror::Error;
 
 use crate::auth::{Auth, Registry};
+use crate::collaboration::Collaboration;
 use crate::config::HostConfig;
 use crate::contact_center::{ContactCenter, Simulator};
 use crate::desktop::{Changes, Desktop, Desktops};
@@ -18,7 +19,7 @@ use crate::embedded::EMBEDDED_PLUGINS;
 use crate::layout::{self, Layout, ValidateOptions};
 use crate::mail::HostMailer;
 use crate::runtime::{LoadError, Plugins, Runtime, Services};
-use crate::store::{KvStore, SessionStore, SqliteStore};
+use crate::store::{KvStore, SessionStore, SqliteStore, TokenStore};
 
 /// The layouts shipped in the binary, used when no layout is given: the
 /// global demo desktop and an example layout for one team. (name, text)
@@ -232,6 +233,7 @@ pub struct Host {
     desktops: Arc<ArcSwap<Desktops>>,
     plugins: Arc<ArcSwap<Plugins>>,
     auth: Arc<Auth>,
+    collaboration: Arc<Collaboration>,
     /// The text of every layout's last good version, by name.
     last_good: Mutex<BTreeMap<String, String>>,
     status: Mutex<ReloadStatus>,
@@ -251,6 +253,11 @@ impl Host {
     /// The sign-in service.
     pub fn auth(&self) -> &Arc<Auth> {
         &self.auth
+    }
+
+    /// The collaboration tools service.
+    pub fn collaboration(&self) -> &Arc<Collaboration> {
+        &self.collaboration
     }
 
     /// The installed plugins.
@@ -427,6 +434,7 @@ pub fn build(config: &HostConfig, sources: &[LayoutSource]) -> Result<Host, Star
         )
     })?);
     let sessions: Arc<dyn SessionStore> = store.clone();
+    let tokens: Arc<dyn TokenStore> = store.clone();
     let kv: Arc<dyn KvStore> = store;
     let sim = simulator(config);
     let contact_center: Arc<dyn ContactCenter> = sim.clone();
@@ -449,6 +457,21 @@ pub fn build(config: &HostConfig, sources: &[LayoutSource]) -> Result<Host, Star
     ));
     auth.check_providers()
         .map_err(|e| anyhow::anyhow!("sign-in is not set up: {e}"))?;
+    let key_file = config
+        .token_key_file
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("token.key"));
+    let collaboration = Arc::new(Collaboration::new(
+        config.collaboration.clone(),
+        runtime.clone(),
+        shared_plugins.clone(),
+        tokens,
+        crate::collaboration::load_key(&key_file)?,
+        config.auth.call_timeout,
+    ));
+    collaboration
+        .check()
+        .map_err(|e| anyhow::anyhow!("collaboration tools are not set up: {e}"))?;
     let mut layouts = Vec::new();
     let mut last_good = BTreeMap::new();
     for source in sources {
@@ -478,6 +501,7 @@ pub fn build(config: &HostConfig, sources: &[LayoutSource]) -> Result<Host, Star
         desktops: Arc::new(ArcSwap::from_pointee(served)),
         plugins: shared_plugins,
         auth,
+        collaboration,
         last_good: Mutex::new(last_good),
         status: Mutex::new(ReloadStatus::default()),
     })

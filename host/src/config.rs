@@ -80,6 +80,42 @@ pub struct HostConfig {
     pub auth: AuthConfig,
     /// Outgoing mail (password reset codes).
     pub mail: MailConfig,
+    /// Collaboration tools users connect to from Profile settings
+    /// (`[[collaboration]]`, one per plugin).
+    pub collaboration: Vec<CollaborationConfig>,
+    /// The key that encrypts collaboration tokens at rest: a file holding
+    /// 32 random bytes, created when missing. Default `<data_dir>/token.key`.
+    pub token_key_file: Option<PathBuf>,
+}
+
+/// One collaboration auth plugin users can connect to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollaborationConfig {
+    /// Plugin id.
+    pub plugin: String,
+    /// Versions accepted; the highest installed match is used.
+    #[serde(default = "any_version")]
+    pub version: semver::VersionReq,
+    /// `scheme://host[:port]` the plugin may reach (`*` for any port).
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Its settings (authority, tenant, client id and secret, scopes).
+    #[serde(default)]
+    pub settings: toml::Table,
+}
+
+impl CollaborationConfig {
+    /// The embedded default: Microsoft Teams against the Microsoft
+    /// identity platform, waiting for the admin's client id.
+    pub fn microsoft_teams() -> Self {
+        CollaborationConfig {
+            plugin: "microsoft-teams".into(),
+            version: any_version(),
+            allowed_hosts: vec!["https://login.microsoftonline.com".into()],
+            settings: toml::Table::new(),
+        }
+    }
 }
 
 /// Which installed plugin plays a sign-in part, with its grants and settings.
@@ -231,6 +267,8 @@ impl Default for HostConfig {
             simulator_seed: 1,
             auth: AuthConfig::default(),
             mail: MailConfig::default(),
+            collaboration: vec![CollaborationConfig::microsoft_teams()],
+            token_key_file: None,
         }
     }
 }
@@ -258,6 +296,9 @@ impl HostConfig {
         config.plugin_dirs.iter_mut().for_each(rebase);
         if let Some(outbox) = &mut config.mail.outbox {
             rebase(outbox);
+        }
+        if let Some(key) = &mut config.token_key_file {
+            rebase(key);
         }
         Ok(config)
     }

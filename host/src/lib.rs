@@ -15,12 +15,15 @@
 //! - [`watch`]: hot reload of layouts and plugins;
 //! - [`auth`]: sign-in, station credentials and sessions around the
 //!   identity and station provider plugins;
+//! - [`collaboration`]: collaboration tools (Microsoft Teams): the
+//!   connect flow and the custody of the tokens;
 //! - [`mail`]: outgoing mail (outbox folder or SMTP);
 //! - [`app`]: wiring it all from the host config;
 //! - [`store`]: persistent storage (SQLite).
 
 pub mod app;
 pub mod auth;
+pub mod collaboration;
 pub mod config;
 pub mod contact_center;
 pub mod desktop;

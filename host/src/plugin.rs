@@ -23,6 +23,10 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
         "change an agent's state (with `contact-center`)",
     ),
     ("mail", "send e-mail (identity providers: reset codes)"),
+    (
+        "http",
+        "outbound HTTP, only to the hosts the admin allows for the plugin",
+    ),
 ];
 
 /// The kinds of plugin: which world its component implements.
@@ -35,6 +39,8 @@ pub enum PluginKind {
     IdentityProvider,
     /// Checks station credentials at sign-in (`station-provider` world).
     StationProvider,
+    /// Connects users to a collaboration tool (`collaboration-auth` world).
+    CollaborationAuth,
 }
 
 impl PluginKind {
@@ -44,6 +50,7 @@ impl PluginKind {
             PluginKind::Widget => "a widget",
             PluginKind::IdentityProvider => "an identity provider",
             PluginKind::StationProvider => "a station provider",
+            PluginKind::CollaborationAuth => "a collaboration auth plugin",
         }
     }
 }
@@ -54,6 +61,7 @@ impl fmt::Display for PluginKind {
             PluginKind::Widget => "widget",
             PluginKind::IdentityProvider => "identity provider",
             PluginKind::StationProvider => "station provider",
+            PluginKind::CollaborationAuth => "collaboration auth plugin",
         })
     }
 }

@@ -105,6 +105,36 @@ pub trait SessionStore: Send + Sync {
     fn set_attempts(&self, key: &str, attempts: Attempts) -> Result<(), StoreError>;
 }
 
+/// A user's connection to one collaboration tool, as stored. The tokens
+/// are encrypted by the caller; the store never sees them in clear.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TokenRow {
+    /// The desktop user.
+    pub user_id: String,
+    /// The collaboration plugin.
+    pub plugin: String,
+    /// `success` or `failed`.
+    pub status: String,
+    /// Why it failed, for the user.
+    pub reason: Option<String>,
+    /// Unix ms of the last successful connect or refresh.
+    pub last_success_ms: Option<u64>,
+    /// Nonce of the encrypted tokens (empty when there are none).
+    pub nonce: Vec<u8>,
+    /// The encrypted tokens (empty when there are none).
+    pub sealed: Vec<u8>,
+}
+
+/// Storage for collaboration tokens (already encrypted).
+pub trait TokenStore: Send + Sync {
+    /// The row of `user_id` and `plugin`.
+    fn token_row(&self, user_id: &str, plugin: &str) -> Result<Option<TokenRow>, StoreError>;
+    /// Creates or replaces a row.
+    fn put_token_row(&self, row: &TokenRow) -> Result<(), StoreError>;
+    /// Removes a row.
+    fn delete_token_row(&self, user_id: &str, plugin: &str) -> Result<(), StoreError>;
+}
+
 /// Migrations, in order; entry `i` brings the schema to version `i + 1`.
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE plugin_kv (
@@ -135,6 +165,17 @@ const MIGRATIONS: &[&str] = &[
         window_start_ms INTEGER NOT NULL,
         locked_until_ms INTEGER NOT NULL
     );",
+    "CREATE TABLE collab_tokens (
+        user_id TEXT NOT NULL,
+        plugin TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT,
+        last_success_ms INTEGER,
+        nonce BLOB NOT NULL,
+        sealed BLOB NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (user_id, plugin)
+    ) WITHOUT ROWID;",
 ];
 
 /// The embedded default store: one SQLite file.
@@ -360,6 +401,60 @@ impl SessionStore for SqliteStore {
                 a.locked_until_ms as i64
             ])?;
         }
+        Ok(())
+    }
+}
+
+impl TokenStore for SqliteStore {
+    fn token_row(&self, user_id: &str, plugin: &str) -> Result<Option<TokenRow>, StoreError> {
+        Ok(self
+            .conn()
+            .prepare_cached(
+                "SELECT status, reason, last_success_ms, nonce, sealed FROM collab_tokens
+                 WHERE user_id = ?1 AND plugin = ?2",
+            )?
+            .query_row(params![user_id, plugin], |r| {
+                Ok(TokenRow {
+                    user_id: user_id.to_owned(),
+                    plugin: plugin.to_owned(),
+                    status: r.get(0)?,
+                    reason: r.get(1)?,
+                    last_success_ms: r.get::<_, Option<i64>>(2)?.map(|v| v as u64),
+                    nonce: r.get(3)?,
+                    sealed: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn put_token_row(&self, row: &TokenRow) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO collab_tokens
+                 (user_id, plugin, status, reason, last_success_ms, nonce, sealed, updated_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (user_id, plugin) DO UPDATE SET status = excluded.status,
+                 reason = excluded.reason, last_success_ms = excluded.last_success_ms,
+                 nonce = excluded.nonce, sealed = excluded.sealed,
+                 updated_ms = excluded.updated_ms",
+            )?
+            .execute(params![
+                row.user_id,
+                row.plugin,
+                row.status,
+                row.reason,
+                row.last_success_ms.map(|v| v as i64),
+                row.nonce,
+                row.sealed,
+                crate::now_ms() as i64
+            ])?;
+        Ok(())
+    }
+
+    fn delete_token_row(&self, user_id: &str, plugin: &str) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached("DELETE FROM collab_tokens WHERE user_id = ?1 AND plugin = ?2")?
+            .execute(params![user_id, plugin])?;
         Ok(())
     }
 }

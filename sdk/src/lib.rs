@@ -39,6 +39,7 @@ use serde::de::DeserializeOwned;
 
 mod builders;
 pub mod capability;
+pub mod collaboration;
 pub mod identity;
 pub mod station;
 pub mod testing;

@@ -3,6 +3,7 @@
 //! sign in to it over HTTP like a browser (cookies, CSRF tokens).
 
 pub mod browser;
+pub mod oidc;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -64,7 +65,35 @@ impl TestServer {
     }
 
     /// Starts a server for `config`, whose data dir is `data`.
-    pub async fn start_in(mut config: HostConfig, data: tempfile::TempDir) -> TestServer {
+    pub async fn start_in(config: HostConfig, data: tempfile::TempDir) -> TestServer {
+        let listener = web::bind(([127, 0, 0, 1], 0).into()).await.unwrap();
+        Self::serve_on(listener, config, data).await
+    }
+
+    /// A server for `layout` whose host config `change` adjusts knowing the
+    /// server's own base URL (for callbacks registered elsewhere first).
+    pub async fn start_knowing_url(
+        layout: &Path,
+        change: impl FnOnce(&mut HostConfig, &str),
+    ) -> TestServer {
+        let listener = web::bind(([127, 0, 0, 1], 0).into()).await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let data = tempfile::tempdir().unwrap();
+        let mut config = HostConfig {
+            data_dir: data.path().to_owned(),
+            plugin_dirs: vec![PathBuf::from(TEST_PLUGINS_DIR)],
+            layouts: vec![layout.to_owned()],
+            ..HostConfig::default()
+        };
+        change(&mut config, &url);
+        Self::serve_on(listener, config, data).await
+    }
+
+    async fn serve_on(
+        listener: tokio::net::TcpListener,
+        mut config: HostConfig,
+        data: tempfile::TempDir,
+    ) -> TestServer {
         config
             .auth
             .identity
@@ -79,7 +108,6 @@ impl TestServer {
         .unwrap_or_else(|e| panic!("{e}"));
         let host = Arc::new(host);
         let watch = watch::start(host.clone()).unwrap();
-        let listener = web::bind(([127, 0, 0, 1], 0).into()).await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(web::serve(listener, AppState::new(host.clone()), async {

@@ -81,6 +81,9 @@ pub struct Layout {
     /// Teams this layout is for; empty for the global layout that every
     /// other team falls back to.
     pub teams: Vec<String>,
+    /// Collaboration plugins (such as `microsoft-teams`) a user of this
+    /// layout must connect after station credentials.
+    pub required_collaboration: Vec<String>,
     /// Layout-wide defaults for widget calls (`[limits]`).
     pub limits: Limits,
     /// Admin configuration per plugin id (`[plugins.ID]`).

@@ -30,6 +30,7 @@ pub const ROOT_KEYS: &[&str] = &[
     "title",
     "logo",
     "teams",
+    "required_collaboration",
     "limits",
     "plugins",
     "supervisor",
@@ -379,6 +380,11 @@ impl<'s> Checker<'s> {
             .and_then(|v| self.strings(v, "teams"))
             .map(|l| l.into_iter().map(|(t, _)| t.to_string()).collect())
             .unwrap_or_default();
+        let required_collaboration: Vec<String> = root
+            .get("required_collaboration")
+            .and_then(|v| self.strings(v, "required_collaboration"))
+            .map(|l| l.into_iter().map(|(t, _)| t.to_string()).collect())
+            .unwrap_or_default();
         let limits = root
             .get("limits")
             .and_then(|v| self.table(v, "limits"))
@@ -408,6 +414,7 @@ impl<'s> Checker<'s> {
             title: title?,
             logo,
             teams,
+            required_collaboration,
             limits,
             plugins,
             roles: roles_ok.then_some(roles)?,

@@ -144,6 +144,9 @@ pub fn layout_schema() -> Value {
             "teams" => {
                 json!({"type": "array", "items": {"type": "string"}, "description": "Teams this layout replaces the global one for. Leave out for the global layout."})
             }
+            "required_collaboration" => {
+                json!({"type": "array", "items": {"type": "string"}, "description": "Collaboration plugins (such as \"microsoft-teams\") users of this layout must connect after station credentials."})
+            }
             "limits" => limits(),
             "plugins" => json!({
                 "type": "object",

@@ -82,6 +82,8 @@ pub struct HostState {
     pub(crate) widget: Arc<str>,
     pub(crate) user: String,
     grants: Arc<[String]>,
+    /// Origins the `http` import may reach (collaboration plugins).
+    pub(crate) allowed_hosts: Arc<[String]>,
     pub(crate) services: Services,
 }
 
@@ -117,6 +119,7 @@ impl HostState {
             widget,
             user,
             grants,
+            allowed_hosts: Arc::from([]),
             services,
         }
     }
@@ -131,6 +134,11 @@ impl HostState {
                 "capability `{capability}` is not granted to plugin `{plugin}`: add \
                  `grants = [\"{capability}\"]` under `[plugins.{plugin}]` in the layout, or \
                  `{plugin} = [\"{capability}\"]` under `[grants]` in the host config",
+                plugin = self.plugin
+            ),
+            PluginKind::CollaborationAuth => format!(
+                "capability `{capability}` is not granted to plugin `{plugin}`: give its \
+                 [[collaboration]] entry in the host config the `allowed_hosts` it may reach",
                 plugin = self.plugin
             ),
             PluginKind::IdentityProvider | PluginKind::StationProvider => format!(
@@ -172,7 +180,8 @@ impl WasiView for HostState {
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_sync(linker)?;
     WidgetPlugin::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
-    super::auth::add_to_linker(linker)
+    super::auth::add_to_linker(linker)?;
+    super::collab::add_to_linker(linker)
 }
 
 impl types::Host for HostState {}

@@ -6,6 +6,7 @@
 
 pub mod auth;
 mod cache;
+pub mod collab;
 pub mod host;
 pub mod manifest;
 mod sanitize;
@@ -92,6 +93,7 @@ enum Pre {
     Widget(WidgetPluginPre<HostState>),
     Identity(auth::identity::IdentityProviderPre<HostState>),
     Station(auth::station::StationProviderPre<HostState>),
+    Collaboration(collab::bindings::CollaborationAuthPre<HostState>),
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -237,6 +239,10 @@ impl Runtime {
             PluginKind::StationProvider => Pre::Station(
                 auth::station::StationProviderPre::new(pre).map_err(|e| missing("stations", e))?,
             ),
+            PluginKind::CollaborationAuth => Pre::Collaboration(
+                collab::bindings::CollaborationAuthPre::new(pre)
+                    .map_err(|e| missing("collaboration", e))?,
+            ),
         };
         let mut loaded = LoadedPlugin {
             info: PluginInfo {
@@ -379,6 +385,9 @@ impl Runtime {
             Pre::Station(pre) => pre
                 .instantiate(&mut store)
                 .and_then(|i| i.deskhost_plugin_stations().call_describe(&mut store)),
+            Pre::Collaboration(pre) => pre
+                .instantiate(&mut store)
+                .and_then(|i| i.deskhost_plugin_collaboration().call_describe(&mut store)),
         };
         result.map_err(|e| classify(e, limits))
     }

@@ -188,6 +188,7 @@ pub fn page(
                         div.profile-menu {
                             p { strong { (viewer.display_name) } }
                             p.note { (role_label(viewer.role)) @if let Some(t) = &viewer.team { " · " (t) } }
+                            p { a href="/profile" { "Profile settings" } }
                             form method="post" action="/sign-out" {
                                 input type="hidden" name="csrf" value=(frame.csrf);
                                 button type="submit" { "Sign out" }
@@ -278,6 +279,7 @@ mod tests {
             title: "Desk".into(),
             logo: None,
             teams: Vec::new(),
+            required_collaboration: Vec::new(),
             limits: Limits::default(),
             plugins: Default::default(),
             roles: Default::default(),

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod html;
 pub mod live;
 pub mod metrics;
+pub mod profile;
 pub mod session;
 pub mod signin;
 pub mod signin_html;
@@ -81,6 +82,13 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-in/reset", get(signin::reset_form).post(signin::reset))
         .route("/station", get(signin::station_form).post(signin::station))
         .route("/sign-out", post(signin::sign_out))
+        .route("/profile", get(profile::show))
+        .route("/profile/collaboration/{plugin}/retry", post(profile::retry))
+        .route(
+            "/profile/collaboration/{plugin}/disconnect",
+            post(profile::disconnect),
+        )
+        .route("/collaboration/{plugin}/callback", get(profile::callback))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .route("/static/{file}", get(static_file))
@@ -176,6 +184,17 @@ async fn render_page(state: &AppState, signed_in: SignedIn, page_id: &str) -> Re
         None
     };
     let desktop = state.desktop_for(&viewer);
+    let required = desktop.layout().required_collaboration.clone();
+    if !required.is_empty() {
+        let collab = state.host.collaboration().clone();
+        let user = viewer.user_id.clone();
+        let missing = tokio::task::spawn_blocking(move || collab.missing(&user, &required))
+            .await
+            .unwrap_or_default();
+        if !missing.is_empty() {
+            return Redirect::to("/profile?required=1").into_response();
+        }
+    }
     let frame = html::Frame {
         own_state: desktop.own_state(&viewer),
         idle_reasons: desktop.idle_reasons(),

@@ -289,6 +289,14 @@ document.addEventListener("input", (ev) => {
   if (ev.target.id === "team-search") filterTeams();
 });
 
+// Back from a collaboration provider without the (SameSite=Strict)
+// session cookie: load the same address again from this site, once.
+if (document.body.dataset.bounce) {
+  const url = new URL(window.location.href);
+  url.searchParams.set(document.body.dataset.bounce, "1");
+  window.location.replace(url.toString());
+}
+
 tickDurations();
 setInterval(tickDurations, 1000);
 if (document.body.dataset.events && document.visibilityState !== "hidden") {
