@@ -216,3 +216,222 @@ async fn a_second_browser_gets_continue_and_the_first_is_told_it_moved() {
     first.close().await;
     second.close().await;
 }
+
+/// The signed-in user ids in the store's sessions.
+fn user_ids(server: &TestServer) -> Vec<String> {
+    let db = rusqlite::Connection::open(server.data_dir().join("deskhost.sqlite3")).unwrap();
+    let mut stmt = db
+        .prepare("SELECT DISTINCT user_id FROM sessions WHERE user_id IS NOT NULL")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teams_retry_reaches_success_in_profile_settings() {
+    use deskhost::config::CollaborationConfig;
+    use deskhost_e2e::oidc::OidcProvider;
+    let mut provider = None;
+    let server = TestServer::start_knowing_url(&shipped_layout("demo.toml"), |config, url| {
+        let p = OidcProvider::start(
+            &format!("{url}/collaboration/microsoft-teams/callback"),
+            3600,
+        );
+        let mut entry = CollaborationConfig::microsoft_teams();
+        entry.allowed_hosts = vec![p.authority()];
+        entry.settings = toml::from_str(&format!(
+            "authority = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n",
+            p.authority(),
+            OidcProvider::client_id(),
+            OidcProvider::client_secret()
+        ))
+        .unwrap();
+        config.collaboration = vec![entry];
+        provider = Some(p);
+    })
+    .await;
+    let chrome = Chrome::open(&server.url, Options::default()).await;
+    sign_in_to_station(&chrome, "supervisor@example.com", None).await;
+    chrome.fill("Dial number/Extension", "+14155550104").await;
+    chrome.click("Submit").await;
+    chrome.wait_text("Agent states").await;
+    // Profile (top right), then Profile settings.
+    chrome
+        .wait_for("//summary[@aria-label='Profile: Dana Supervisor']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    chrome
+        .wait_for("//a[normalize-space()='Profile settings']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    chrome
+        .wait_for("//h2[normalize-space()='Collaboration tools - Microsoft Teams']")
+        .await;
+    chrome.wait_text("Not connected").await;
+    chrome.screenshot("profile-not-connected").await;
+    chrome.click("Retry").await;
+    // The provider's own pages.
+    chrome
+        .wait_for("//input[@name='login']")
+        .await
+        .send_keys("lee")
+        .await
+        .unwrap();
+    chrome
+        .wait_for("//input[@name='password']")
+        .await
+        .send_keys("any")
+        .await
+        .unwrap();
+    chrome.click("Sign-in").await;
+    chrome.click("Continue").await;
+    chrome.wait_text("Success").await;
+    chrome.wait_text("Lee Lead (lee@teams.example.com)").await;
+    assert_eq!(chrome.path().await, "/profile");
+    chrome.screenshot("profile-teams-success").await;
+    chrome.close().await;
+    drop(provider);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_updates_arrive_without_a_reload() {
+    let server = TestServer::start(&deskhost_e2e::layout("live.toml")).await;
+    let chrome = Chrome::open(&server.url, Options::default()).await;
+    sign_in_to_station(&chrome, "supervisor@example.com", None).await;
+    chrome.fill("Dial number/Extension", "+14155550106").await;
+    chrome.click("Submit").await;
+    let ticker = "//section[@id='tile-ticker']";
+    let first = chrome.wait_for(ticker).await.text().await.unwrap();
+    // A marker that a reload would wipe.
+    chrome
+        .client
+        .execute("window.deskhostMarker = 42; return null;", vec![])
+        .await
+        .unwrap();
+    let mut changed = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = chrome.wait_for(ticker).await.text().await.unwrap();
+        if now != first {
+            changed = true;
+            break;
+        }
+    }
+    assert!(changed, "the ticker tile never changed: {first}");
+    let marker = chrome
+        .client
+        .execute("return window.deskhostMarker || 0;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(marker, serde_json::json!(42), "the page was reloaded");
+    chrome.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_out_is_refused_during_a_conversation_then_allowed_when_idle() {
+    let server = demo().await;
+    let chrome = Chrome::open(&server.url, Options::default()).await;
+    sign_in_to_station(&chrome, "lead@example.com", None).await;
+    chrome
+        .field("Role")
+        .await
+        .select_by_label("Supervisor and Agent")
+        .await
+        .unwrap();
+    chrome
+        .field("Team")
+        .await
+        .select_by_label("Sales")
+        .await
+        .unwrap();
+    chrome.fill("Dial number/Extension", "+14155550107").await;
+    chrome.click("Submit").await;
+    chrome.wait_for("//select[@id='agent-state']").await;
+    let user = user_ids(&server).pop().unwrap();
+    server
+        .host
+        .simulator()
+        .connect_contact(&user, 2_000, 1_000)
+        .unwrap();
+    let sign_out = async || {
+        chrome
+            .wait_for("//summary[@aria-label='Profile: Lee Lead']")
+            .await
+            .click()
+            .await
+            .unwrap();
+        chrome.click("Sign out").await;
+    };
+    sign_out().await;
+    chrome
+        .wait_text("You cannot sign out during an active conversation.")
+        .await;
+    chrome.screenshot("sign-out-refused").await;
+    // After the conversation and its wrap-up, set Idle, then sign out.
+    tokio::time::sleep(Duration::from_millis(4_500)).await;
+    chrome.goto("/").await;
+    chrome
+        .field("State")
+        .await
+        .select_by_label("Idle – Break")
+        .await
+        .unwrap();
+    chrome
+        .wait_for("//select[@id='agent-state']/option[@selected and @value='idle:Break']")
+        .await;
+    sign_out().await;
+    chrome.wait_text("You have signed out.").await;
+    assert!(chrome.path().await.starts_with("/sign-in"));
+    chrome.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_home_page_holds_at_1366_1024_and_768_pixels() {
+    let server = demo().await;
+    for (width, columns) in [(1366u32, 12usize), (1024, 10), (768, 6)] {
+        let chrome = Chrome::open(
+            &server.url,
+            Options {
+                width,
+                ..Options::default()
+            },
+        )
+        .await;
+        sign_in_to_station(&chrome, "supervisor@example.com", None).await;
+        chrome
+            .fill(
+                "Dial number/Extension",
+                &format!("+1415555010{}", columns % 10),
+            )
+            .await;
+        chrome.click("Submit").await;
+        chrome.wait_text("Agent states").await;
+        let fit = chrome
+            .client
+            .execute(
+                "const grid = document.querySelector('.grid');
+                 const cols = getComputedStyle(grid).gridTemplateColumns.split(' ').length;
+                 const t = performance.getEntriesByType('navigation')[0];
+                 return [document.documentElement.scrollWidth <= window.innerWidth, cols,
+                         Math.round(t.loadEventEnd - t.startTime)];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            fit[0],
+            serde_json::json!(true),
+            "{width}px scrolls sideways"
+        );
+        assert_eq!(fit[1], serde_json::json!(columns), "{width}px: {fit}");
+        println!("first load of the home page at {width}px: {} ms", fit[2]);
+        chrome.screenshot(&format!("home-{width}")).await;
+        chrome.close().await;
+    }
+}

@@ -124,16 +124,36 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     })
 }
 
+/// The Content-Security-Policy of every page: nothing inline, nothing
+/// from elsewhere. Forms may also lead to `form_origins` (the providers a
+/// Retry on Profile settings redirects to).
+pub fn content_security_policy(form_origins: &[String]) -> String {
+    let mut form_action = String::from("'self'");
+    for origin in form_origins {
+        // Only well-formed origins: nothing that could end the directive.
+        if origin
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ":/.-*[]".contains(c))
+        {
+            form_action.push(' ');
+            form_action.push_str(origin.trim_end_matches('/'));
+        }
+    }
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action {form_action}"
+    )
+}
+
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; \
-             object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-        ),
-    );
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&content_security_policy(&[])).expect("a valid header"),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

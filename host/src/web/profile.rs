@@ -169,7 +169,20 @@ pub async fn show(
         (tools, notice)
     })
     .await;
-    Html(page(&state.assets, &viewer, &csrf, &tools, notice.as_deref()).into_string())
+    // Retry posts here and is redirected to the provider: the policy
+    // lets forms lead to the hosts the collaboration plugins may reach.
+    let origins: Vec<String> = state
+        .host
+        .config()
+        .collaboration
+        .iter()
+        .flat_map(|c| c.allowed_hosts.clone())
+        .collect();
+    let csp = super::content_security_policy(&origins);
+    (
+        [(header::CONTENT_SECURITY_POLICY, csp)],
+        Html(page(&state.assets, &viewer, &csrf, &tools, notice.as_deref()).into_string()),
+    )
         .into_response()
 }
 
