@@ -63,6 +63,8 @@ pub struct Options {
     /// Whether the microphone is allowed (a fake device) or every
     /// permission prompt is denied.
     pub microphone: bool,
+    /// Whether the system prefers a dark colour scheme.
+    pub dark: bool,
 }
 
 impl Default for Options {
@@ -71,6 +73,7 @@ impl Default for Options {
             width: 1366,
             height: 900,
             microphone: true,
+            dark: false,
         }
     }
 }
@@ -114,6 +117,10 @@ impl Chrome {
             "--disable-dev-shm-usage".to_owned(),
             format!("--window-size={},{}", options.width, options.height),
         ];
+        if options.dark {
+            // Blink's preferred colour scheme: 0 is dark.
+            args.push("--blink-settings=preferredColorScheme=0".into());
+        }
         if options.microphone {
             args.push("--use-fake-ui-for-media-stream".into());
             args.push("--use-fake-device-for-media-stream".into());
@@ -224,20 +231,30 @@ impl Chrome {
     /// Whether the element matching `xpath` is shown.
     pub async fn shown(&self, xpath: &str) -> bool {
         match self.client.find(Locator::XPath(xpath)).await {
-            Ok(e) => e.is_displayed().await.unwrap(),
+            // A page that changes under the query counts as not shown yet.
+            Ok(e) => e.is_displayed().await.unwrap_or(false),
             Err(_) => false,
         }
     }
 
-    /// The visible text of the page.
+    /// The visible text of the page (read in one script, so a page that
+    /// is being replaced cannot make it fail).
     pub async fn text(&self) -> String {
-        self.client
-            .find(Locator::Css("body"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        for _ in 0..20 {
+            if let Ok(v) = self
+                .client
+                .execute(
+                    "return document.body ? document.body.innerText : '';",
+                    vec![],
+                )
+                .await
+                && let Some(text) = v.as_str()
+            {
+                return text.to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("cannot read the page's text");
     }
 
     /// Waits until the page's visible text contains `needle`.

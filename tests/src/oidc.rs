@@ -73,7 +73,7 @@ impl OidcProvider {
             access_ttl_secs > 0,
             "the access token lifetime must be positive"
         );
-        ensure_installed();
+        ensure_npm_packages();
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("no free loopback port")
@@ -489,7 +489,7 @@ fn oidc_dir() -> PathBuf {
 /// Installs the npm packages (`npm ci`) unless they are there and up to
 /// date with `package-lock.json`. Test binaries running at once take turns
 /// through a lock file (`tests/oidc/.install.lock`).
-fn ensure_installed() {
+pub fn ensure_npm_packages() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
         let dir = oidc_dir();

@@ -435,3 +435,218 @@ async fn the_home_page_holds_at_1366_1024_and_768_pixels() {
         chrome.close().await;
     }
 }
+
+/// Runs axe-core (WCAG 2 A and AA rules) on the current page; returns the
+/// violations as "rule: target" lines.
+async fn accessibility_violations(chrome: &Chrome) -> Vec<String> {
+    deskhost_e2e::oidc::ensure_npm_packages();
+    let axe = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/oidc/node_modules/axe-core/axe.min.js"
+    ))
+    .expect("axe-core is installed with the test's npm packages");
+    chrome.client.execute(&axe, vec![]).await.unwrap();
+    let result = chrome
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] })
+                .then(r => done(r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+                .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(result).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_main_screens_pass_the_wcag_aa_checks_of_axe() {
+    let server = demo().await;
+    let chrome = Chrome::open(&server.url, Options::default()).await;
+    let mut found = Vec::new();
+    chrome.goto("/").await;
+    chrome.field("E-mail address").await;
+    found.extend(
+        accessibility_violations(&chrome)
+            .await
+            .into_iter()
+            .map(|v| format!("sign-in: {v}")),
+    );
+    sign_in_to_station(&chrome, "lead@example.com", None).await;
+    found.extend(
+        accessibility_violations(&chrome)
+            .await
+            .into_iter()
+            .map(|v| format!("station: {v}")),
+    );
+    chrome.fill("Dial number/Extension", "+14155550108").await;
+    chrome.click("Submit").await;
+    chrome.wait_text("Agent states").await;
+    found.extend(
+        accessibility_violations(&chrome)
+            .await
+            .into_iter()
+            .map(|v| format!("home: {v}")),
+    );
+    chrome.goto("/profile").await;
+    chrome.wait_text("Profile settings").await;
+    found.extend(
+        accessibility_violations(&chrome)
+            .await
+            .into_iter()
+            .map(|v| format!("profile: {v}")),
+    );
+    assert!(
+        found.is_empty(),
+        "accessibility violations:\n{}",
+        found.join("\n")
+    );
+    chrome.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_banner_appears_when_a_widget_fails_and_clears_when_the_admin_fixes_it() {
+    const LAYOUT: &str = "title = \"Banner desk\"\n\n[[supervisor.home.widgets]]\nid = \"one\"\n\
+        plugin = \"hostile\"\ntitle = \"One\"\ncolumn = 1\nrow = 1\nsettings = { mode = \"error\" }\n";
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("desk.toml");
+    std::fs::write(&layout, LAYOUT).unwrap();
+    let server = TestServer::start_config(
+        vec![layout.clone()],
+        vec![std::path::PathBuf::from(
+            deskhost::embedded::TEST_PLUGINS_DIR,
+        )],
+    )
+    .await;
+    let chrome = Chrome::open(&server.url, Options::default()).await;
+    sign_in_to_station(&chrome, "supervisor@example.com", None).await;
+    chrome.fill("Dial number/Extension", "+14155550109").await;
+    chrome.click("Submit").await;
+    chrome.wait_text("Some features are unavailable.").await;
+    chrome.wait_text("Tracking ID").await;
+    chrome.screenshot("banner-widget-failed").await;
+    chrome
+        .client
+        .execute("window.deskhostMarker = 7; return null;", vec![])
+        .await
+        .unwrap();
+    // The admin fixes the layout; the open page heals without a reload.
+    std::fs::write(&layout, LAYOUT.replace("\"error\"", "\"ok\"")).unwrap();
+    let mut cleared = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if !chrome.shown("//*[@id='banner']").await
+            && chrome.text().await.contains("hostile widget behaving")
+        {
+            cleared = true;
+            break;
+        }
+    }
+    assert!(cleared, "the banner stayed: {}", chrome.text().await);
+    let marker = chrome
+        .client
+        .execute("return window.deskhostMarker || 0;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(marker, serde_json::json!(7), "the page was reloaded");
+    chrome.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dark_theme_follows_the_system_and_keeps_aa_contrast() {
+    let server = demo().await;
+    let chrome = Chrome::open(
+        &server.url,
+        Options {
+            dark: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    chrome.goto("/").await;
+    chrome.field("E-mail address").await;
+    let dark = chrome
+        .client
+        .execute(
+            "return matchMedia('(prefers-color-scheme: dark)').matches
+                && getComputedStyle(document.body).backgroundColor;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(dark, serde_json::json!("rgb(15, 20, 27)"), "{dark}");
+    let mut found = accessibility_violations(&chrome).await;
+    sign_in_to_station(&chrome, "supervisor@example.com", None).await;
+    chrome.fill("Dial number/Extension", "+14155550103").await;
+    chrome.click("Submit").await;
+    chrome.wait_text("Agent states").await;
+    chrome.screenshot("home-dark").await;
+    found.extend(accessibility_violations(&chrome).await);
+    assert!(found.is_empty(), "in the dark theme:\n{}", found.join("\n"));
+    chrome.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_works_with_the_keyboard_alone() {
+    use fantoccini::key::Key;
+    let server = demo().await;
+    let chrome = Chrome::open(&server.url, Options::default()).await;
+    chrome.goto("/").await;
+    chrome.field("E-mail address").await;
+    let typing = async |text: &str| {
+        chrome
+            .client
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    };
+    // The e-mail field has the focus; Enter submits each step.
+    typing(&format!("supervisor@example.com{}", Key::Enter)).await;
+    chrome.field("Password").await;
+    typing(&format!("{PASSWORD}{}", Key::Enter)).await;
+    chrome
+        .wait_for("//h1[normalize-space()='Station credentials']")
+        .await;
+    // Tab from the top of the dialog: the telephony choice, the number,
+    // Remember, then Submit, in that order.
+    let mut order = Vec::new();
+    chrome
+        .field("Dial number")
+        .await
+        .send_keys(&Key::Tab.to_string())
+        .await
+        .unwrap();
+    for i in 0..3 {
+        let id = chrome
+            .client
+            .active_element()
+            .await
+            .unwrap()
+            .attr("id")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        order.push(id);
+        if i < 2 {
+            typing(&Key::Tab.to_string()).await;
+        }
+    }
+    assert_eq!(order, ["number", "remember", ""], "focus order");
+    let submit = chrome
+        .client
+        .active_element()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(submit, "Submit");
+    chrome.fill("Dial number/Extension", "+14155550102").await;
+    typing(&Key::Enter.to_string()).await;
+    chrome.wait_text("Agent states").await;
+    chrome.close().await;
+}

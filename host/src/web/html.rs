@@ -123,7 +123,9 @@ pub fn tile(tile: &Tile, csrf: &str, now_ms: u64) -> Markup {
         section class=(class) id=(format!("tile-{}", w.id)) aria-labelledby=(title_id) data-widget=(w.id) {
             header { h2 id=(title_id) { (w.title) } }
             @match &tile.result {
-                Ok(v) => form.tile-body method="post" action=(format!("/widgets/{}/action", w.id)) {
+                // Focusable, so a keyboard can scroll a tile whose view is
+                // taller than the tile.
+                Ok(v) => form.tile-body method="post" action=(format!("/widgets/{}/action", w.id)) tabindex="0" aria-labelledby=(title_id) {
                     input type="hidden" name="csrf" value=(csrf);
                     (view::blocks(&v.blocks, &w.id, now_ms))
                 },
