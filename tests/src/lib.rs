@@ -125,20 +125,24 @@ impl TestServer {
 
     /// A server for `layout` whose host config `change` adjusts first.
     pub async fn start_changed(layout: &Path, change: impl FnOnce(&mut HostConfig)) -> TestServer {
-        let data = tempfile::tempdir().unwrap();
-        let mut config = HostConfig {
-            data_dir: data.path().to_owned(),
-            plugin_dirs: vec![PathBuf::from(TEST_PLUGINS_DIR)],
-            layouts: vec![layout.to_owned()],
-            ..HostConfig::default()
-        };
-        change(&mut config);
-        Self::start_in(config, data).await
+        Self::start_knowing_url(layout, |config, _| change(config)).await
     }
 
     /// The data dir (SQLite store, outbox).
     pub fn data_dir(&self) -> &Path {
         self.data.path()
+    }
+
+    /// The ids of the users with a session in the store.
+    pub fn user_ids(&self) -> Vec<String> {
+        let db = rusqlite::Connection::open(self.data_dir().join("deskhost.sqlite3")).unwrap();
+        let mut stmt = db
+            .prepare("SELECT DISTINCT user_id FROM sessions WHERE user_id IS NOT NULL")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
     }
 
     /// Stops this server and starts a new one on the same config and data

@@ -217,18 +217,6 @@ async fn a_second_browser_gets_continue_and_the_first_is_told_it_moved() {
     second.close().await;
 }
 
-/// The signed-in user ids in the store's sessions.
-fn user_ids(server: &TestServer) -> Vec<String> {
-    let db = rusqlite::Connection::open(server.data_dir().join("deskhost.sqlite3")).unwrap();
-    let mut stmt = db
-        .prepare("SELECT DISTINCT user_id FROM sessions WHERE user_id IS NOT NULL")
-        .unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn teams_retry_reaches_success_in_profile_settings() {
     use deskhost::config::CollaborationConfig;
@@ -353,7 +341,7 @@ async fn sign_out_is_refused_during_a_conversation_then_allowed_when_idle() {
     chrome.fill("Dial number/Extension", "+14155550107").await;
     chrome.click("Submit").await;
     chrome.wait_for("//select[@id='agent-state']").await;
-    let user = user_ids(&server).pop().unwrap();
+    let user = server.user_ids().pop().unwrap();
     server
         .host
         .simulator()

@@ -34,18 +34,6 @@ fn error_of(page: &str) -> &str {
     &page[at..at + page[at..].find("</div>").unwrap()]
 }
 
-/// The signed-in user ids in the store's sessions.
-fn user_ids(server: &TestServer) -> Vec<String> {
-    let db = rusqlite::Connection::open(server.data_dir().join("deskhost.sqlite3")).unwrap();
-    let mut stmt = db
-        .prepare("SELECT DISTINCT user_id FROM sessions WHERE user_id IS NOT NULL")
-        .unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_demo_accounts_sign_in_as_the_seed_describes() {
     let server = demo().await;
@@ -662,7 +650,7 @@ async fn when_remembering_fails_the_user_is_told_and_nothing_is_prefilled() {
 async fn sign_out_waits_for_idle_and_for_the_end_of_conversations() {
     let server = demo().await;
     let mut lee = server.lead("sales").await;
-    let user = user_ids(&server).pop().unwrap();
+    let user = server.user_ids().pop().unwrap();
     let sign_out = async |b: &mut Browser| {
         let a = b.post("/sign-out", &[]).await;
         let (_, page) = b.get(a.location.as_deref().unwrap_or("/")).await;

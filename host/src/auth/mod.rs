@@ -554,18 +554,20 @@ impl Auth {
     /// settings valid; the error says what to fix in the host config.
     pub fn check_providers(&self) -> Result<(), String> {
         let plugins = self.plugins.load();
-        providers::resolve(
-            &plugins,
-            &self.config.identity,
-            PluginKind::IdentityProvider,
-            "auth.identity",
-        )?;
-        providers::resolve(
-            &plugins,
-            &self.config.station,
-            PluginKind::StationProvider,
-            "auth.station",
-        )?;
+        for (config, kind, section) in [
+            (
+                &self.config.identity,
+                PluginKind::IdentityProvider,
+                "auth.identity",
+            ),
+            (
+                &self.config.station,
+                PluginKind::StationProvider,
+                "auth.station",
+            ),
+        ] {
+            providers::resolve(&plugins, config, kind, section)?;
+        }
         Ok(())
     }
 
@@ -574,6 +576,16 @@ impl Auth {
             timeout: self.config.call_timeout,
             memory_mib: self.runtime.limits().memory_mib,
         }
+    }
+
+    /// The configured provider of `kind`, resolved now (a reload may have
+    /// replaced it); a set-up problem gets a tracking ID.
+    fn provider(&self, kind: PluginKind) -> Result<providers::Provider, AuthError> {
+        let (config, section) = match kind {
+            PluginKind::IdentityProvider => (&self.config.identity, "auth.identity"),
+            _ => (&self.config.station, "auth.station"),
+        };
+        providers::resolve(&self.plugins.load(), config, kind, section).map_err(|e| tracking(&e))
     }
 
     fn identity<T>(
@@ -585,23 +597,14 @@ impl Auth {
             &[crate::runtime::types::Setting],
         ) -> wasmtime::Result<T>,
     ) -> Result<T, AuthError> {
-        let plugins = self.plugins.load();
-        let p = providers::resolve(
-            &plugins,
-            &self.config.identity,
-            PluginKind::IdentityProvider,
-            "auth.identity",
-        )
-        .map_err(|e| tracking(&e))?;
+        let p = self.provider(PluginKind::IdentityProvider)?;
         let call = AuthCall {
             user,
             grants: p.grants.clone(),
             limits: self.limits(),
         };
         self.runtime
-            .call_identity(&p.plugin, &call, |guest, store| {
-                f(guest, store, &p.settings)
-            })
+            .call_identity(&p.plugin, &call, |g, store| f(g, store, &p.settings))
             .map_err(|e| provider_failed(&p.plugin.info.id, &e))
     }
 
@@ -614,23 +617,14 @@ impl Auth {
             &[crate::runtime::types::Setting],
         ) -> wasmtime::Result<T>,
     ) -> Result<T, AuthError> {
-        let plugins = self.plugins.load();
-        let p = providers::resolve(
-            &plugins,
-            &self.config.station,
-            PluginKind::StationProvider,
-            "auth.station",
-        )
-        .map_err(|e| tracking(&e))?;
+        let p = self.provider(PluginKind::StationProvider)?;
         let call = AuthCall {
             user,
             grants: p.grants.clone(),
             limits: self.limits(),
         };
         self.runtime
-            .call_station(&p.plugin, &call, |guest, store| {
-                f(guest, store, &p.settings)
-            })
+            .call_station(&p.plugin, &call, |g, store| f(g, store, &p.settings))
             .map_err(|e| provider_failed(&p.plugin.info.id, &e))
     }
 

@@ -91,6 +91,27 @@ pub struct AuthCall<'a> {
 }
 
 impl Runtime {
+    /// One call into a sign-in or collaboration plugin: a fresh store
+    /// under the call's limits (and, for collaboration plugins, the hosts
+    /// it may reach), `instantiate`, then `f` on the instance.
+    pub(super) fn call_world<I, T>(
+        &self,
+        plugin: &LoadedPlugin,
+        label: &str,
+        call: &AuthCall<'_>,
+        allowed_hosts: Option<Arc<[String]>>,
+        instantiate: impl FnOnce(&mut Store<HostState>) -> wasmtime::Result<I>,
+        f: impl FnOnce(&I, &mut Store<HostState>) -> wasmtime::Result<T>,
+    ) -> Result<T, CallError> {
+        let _span = tracing::debug_span!("plugin_call", plugin = %plugin.info.id).entered();
+        let mut store = self.store(plugin, label, call.user, call.grants.clone(), call.limits);
+        if let Some(hosts) = allowed_hosts {
+            store.data_mut().allowed_hosts = hosts;
+        }
+        let instance = instantiate(&mut store).map_err(|e| classify(e, call.limits))?;
+        f(&instance, &mut store).map_err(|e| classify(e, call.limits))
+    }
+
     /// Calls an identity provider. Blocking: run it off the async executor.
     pub fn call_identity<T>(
         &self,
@@ -104,18 +125,14 @@ impl Runtime {
         let Pre::Identity(pre) = &plugin.pre else {
             return Err(not_kind(plugin, PluginKind::IdentityProvider));
         };
-        let _span = tracing::debug_span!("plugin_call", plugin = %plugin.info.id).entered();
-        let mut store = self.store(
+        self.call_world(
             plugin,
             "(sign-in)",
-            call.user,
-            call.grants.clone(),
-            call.limits,
-        );
-        let instance = pre
-            .instantiate(&mut store)
-            .map_err(|e| classify(e, call.limits))?;
-        f(instance.deskhost_plugin_accounts(), &mut store).map_err(|e| classify(e, call.limits))
+            call,
+            None,
+            |store| pre.instantiate(store),
+            |i, store| f(i.deskhost_plugin_accounts(), store),
+        )
     }
 
     /// Calls a station provider. Blocking: run it off the async executor.
@@ -131,22 +148,18 @@ impl Runtime {
         let Pre::Station(pre) = &plugin.pre else {
             return Err(not_kind(plugin, PluginKind::StationProvider));
         };
-        let _span = tracing::debug_span!("plugin_call", plugin = %plugin.info.id).entered();
-        let mut store = self.store(
+        self.call_world(
             plugin,
             "(sign-in)",
-            call.user,
-            call.grants.clone(),
-            call.limits,
-        );
-        let instance = pre
-            .instantiate(&mut store)
-            .map_err(|e| classify(e, call.limits))?;
-        f(instance.deskhost_plugin_stations(), &mut store).map_err(|e| classify(e, call.limits))
+            call,
+            None,
+            |store| pre.instantiate(store),
+            |i, store| f(i.deskhost_plugin_stations(), store),
+        )
     }
 }
 
-fn not_kind(plugin: &LoadedPlugin, want: PluginKind) -> CallError {
+pub(super) fn not_kind(plugin: &LoadedPlugin, want: PluginKind) -> CallError {
     CallError::Instantiate(format!(
         "plugin `{}` is {}, not {}",
         plugin.info.id,

@@ -11,7 +11,7 @@ use wasmtime::component::{HasSelf, Linker};
 
 use super::auth::AuthCall;
 use super::host::HostState;
-use super::{CallError, LoadedPlugin, Pre, Runtime, classify};
+use super::{CallError, LoadedPlugin, Pre, Runtime};
 use crate::plugin::PluginKind;
 
 /// Bindings of the `collaboration-auth` world.
@@ -179,27 +179,16 @@ impl Runtime {
         ) -> wasmtime::Result<T>,
     ) -> Result<T, CallError> {
         let Pre::Collaboration(pre) = &plugin.pre else {
-            return Err(CallError::Instantiate(format!(
-                "plugin `{}` is {}, not {}",
-                plugin.info.id,
-                plugin.info.kind.article(),
-                PluginKind::CollaborationAuth.article()
-            )));
+            return Err(super::auth::not_kind(plugin, PluginKind::CollaborationAuth));
         };
-        let _span = tracing::debug_span!("plugin_call", plugin = %plugin.info.id).entered();
-        let mut store = self.store(
+        self.call_world(
             plugin,
             "(collaboration)",
-            call.user,
-            call.grants.clone(),
-            call.limits,
-        );
-        store.data_mut().allowed_hosts = allowed_hosts;
-        let instance = pre
-            .instantiate(&mut store)
-            .map_err(|e| classify(e, call.limits))?;
-        f(instance.deskhost_plugin_collaboration(), &mut store)
-            .map_err(|e| classify(e, call.limits))
+            call,
+            Some(allowed_hosts),
+            |store| pre.instantiate(store),
+            |i, store| f(i.deskhost_plugin_collaboration(), store),
+        )
     }
 }
 

@@ -157,15 +157,7 @@ pub fn page(
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (page.title) " · " (layout.title) }
-                link rel="stylesheet" href=(assets.css_url);
-                link rel="icon" href=(assets.logo_url);
-                meta name="csrf-token" content=(frame.csrf);
-                script src=(assets.js_url) defer {}
-            }
+            (head(assets, &format!("{} · {}", page.title, layout.title), Some(&frame.csrf)))
             body data-events=(events) data-rendered-at=(now_ms) data-telephony=[frame.desktop_telephony.then_some("desktop")] {
                 a.skip href="#main" { "Skip to content" }
                 header.topbar {
@@ -232,17 +224,30 @@ pub fn page(
     }
 }
 
+/// The `<head>` of every page: the title, the content-hashed stylesheet,
+/// icon and script, and the CSRF token for the page script's requests.
+pub fn head(assets: &Assets, title: &str, csrf: Option<&str>) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) }
+            link rel="stylesheet" href=(assets.css_url);
+            link rel="icon" href=(assets.logo_url);
+            @if let Some(token) = csrf {
+                meta name="csrf-token" content=(token);
+            }
+            script src=(assets.js_url) defer {}
+        }
+    }
+}
+
 /// A plain error page (unknown page, bad request).
 pub fn error_page(assets: &Assets, title: &str, message: &str) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) }
-                link rel="stylesheet" href=(assets.css_url);
-            }
+            (head(assets, title, None))
             body {
                 main id="main" {
                     h1 { (title) }

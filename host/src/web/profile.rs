@@ -4,14 +4,14 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 
 use super::AppState;
 use super::assets::Assets;
-use super::session::{self, SignedIn, check_csrf};
+use super::session::{self, SignedIn};
 use crate::auth::{Lookup, Session};
 use crate::collaboration::{State as CollabState, Summary};
 use crate::desktop::Viewer;
@@ -59,15 +59,7 @@ fn page(
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "Profile settings · Supervisor Desktop" }
-                link rel="stylesheet" href=(assets.css_url);
-                link rel="icon" href=(assets.logo_url);
-                meta name="csrf-token" content=(csrf);
-                script src=(assets.js_url) defer {}
-            }
+            (super::html::head(assets, "Profile settings · Supervisor Desktop", Some(csrf)))
             body {
                 a.skip href="#main" { "Skip to content" }
                 header.topbar {
@@ -200,8 +192,9 @@ pub async fn retry(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     let SignedIn { session, viewer } = signed_in;
-    if let Err(e) = check_csrf(&state, &session, &headers, form.csrf.as_deref()) {
-        return (StatusCode::FORBIDDEN, e.to_string()).into_response();
+    if let Some(refused) = session::csrf_or_refuse(&state, &session, &headers, form.csrf.as_deref())
+    {
+        return refused;
     }
     let uri = redirect_uri(&state, &headers, &plugin);
     let collab = state.host.collaboration().clone();
@@ -225,8 +218,9 @@ pub async fn disconnect(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     let SignedIn { session, viewer } = signed_in;
-    if let Err(e) = check_csrf(&state, &session, &headers, form.csrf.as_deref()) {
-        return (StatusCode::FORBIDDEN, e.to_string()).into_response();
+    if let Some(refused) = session::csrf_or_refuse(&state, &session, &headers, form.csrf.as_deref())
+    {
+        return refused;
     }
     let collab = state.host.collaboration().clone();
     if let Err(e) = blocking(move || collab.disconnect(&viewer.user_id, &plugin)).await {
@@ -281,12 +275,7 @@ fn bounce_page(assets: &Assets) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                title { "Connecting…" }
-                link rel="stylesheet" href=(assets.css_url);
-                script src=(assets.js_url) defer {}
-            }
+            (super::html::head(assets, "Connecting…", None))
             body data-bounce="deskhost_bounce" {
                 main id="main" { p role="status" { "Connecting… If nothing happens, " a href="/profile" { "go back to Profile settings" } "." } }
             }

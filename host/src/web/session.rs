@@ -79,6 +79,19 @@ pub fn check_csrf(
     state.auth.check_csrf(session, header.or(form_value))
 }
 
+/// Checks the CSRF token of a request; on a mismatch, the response to
+/// send instead (403 with the reason).
+pub fn csrf_or_refuse(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    form_value: Option<&str>,
+) -> Option<Response> {
+    check_csrf(state, session, headers, form_value)
+        .err()
+        .map(|e| (StatusCode::FORBIDDEN, e.to_string()).into_response())
+}
+
 /// A signed-in user on the desktop: an active session and its viewer.
 pub struct SignedIn {
     /// The session.

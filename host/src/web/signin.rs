@@ -471,8 +471,10 @@ pub async fn continue_here(
     signed_in: SignedIn,
     Form(form): Form<ContinueForm>,
 ) -> Response {
-    if let Err(e) = check_csrf(&state, &signed_in.session, &headers, form.csrf.as_deref()) {
-        return (status_of(&e), e.to_string()).into_response();
+    if let Some(refused) =
+        session::csrf_or_refuse(&state, &signed_in.session, &headers, form.csrf.as_deref())
+    {
+        return refused;
     }
     if form.window.is_empty() || form.window.len() > 64 {
         return (StatusCode::BAD_REQUEST, "a window id is needed").into_response();
@@ -506,8 +508,10 @@ pub async fn telephony_failed(
     signed_in: SignedIn,
     Form(form): Form<TelephonyFailedForm>,
 ) -> Response {
-    if let Err(e) = check_csrf(&state, &signed_in.session, &headers, form.csrf.as_deref()) {
-        return (status_of(&e), e.to_string()).into_response();
+    if let Some(refused) =
+        session::csrf_or_refuse(&state, &signed_in.session, &headers, form.csrf.as_deref())
+    {
+        return refused;
     }
     let auth = state.auth.clone();
     let session = signed_in.session;

@@ -16,14 +16,7 @@ fn shell(assets: &Assets, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · " (PRODUCT) }
-                link rel="stylesheet" href=(assets.css_url);
-                link rel="icon" href=(assets.logo_url);
-                script src=(assets.js_url) defer {}
-            }
+            (super::html::head(assets, &format!("{title} · {PRODUCT}"), None))
             body.signin-page {
                 main id="main" {
                     div.signin-card {
