@@ -139,6 +139,34 @@ pub fn simulator(config: &HostConfig) -> Arc<Simulator> {
     sim
 }
 
+/// Removes ended sessions (idle, too old, never signed in) every few
+/// minutes, from a background thread that stops with the service.
+fn purge_sessions_regularly(auth: &Arc<Auth>) {
+    let weak = Arc::downgrade(auth);
+    let spawned = std::thread::Builder::new()
+        .name("deskhost-sessions".into())
+        .spawn(move || {
+            loop {
+                for _ in 0..300 {
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    if weak.strong_count() == 0 {
+                        return;
+                    }
+                }
+                let Some(auth) = weak.upgrade() else { return };
+                let removed = auth.purge();
+                if removed > 0 {
+                    tracing::info!(removed, "ended sessions removed");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(
+            "cannot start the session clean-up thread: {e}; ended sessions stay in the store"
+        );
+    }
+}
+
 /// Installs the plugins the config asks for. Plugins that fail to load are
 /// returned as errors (and logged); the rest are installed.
 pub fn install_plugins(runtime: &Runtime, config: &HostConfig) -> (Plugins, Vec<LoadError>) {
@@ -457,6 +485,7 @@ pub fn build(config: &HostConfig, sources: &[LayoutSource]) -> Result<Host, Star
     ));
     auth.check_providers()
         .map_err(|e| anyhow::anyhow!("sign-in is not set up: {e}"))?;
+    purge_sessions_regularly(&auth);
     let key_file = config
         .token_key_file
         .clone()
