@@ -638,3 +638,178 @@ async fn signing_in_works_with_the_keyboard_alone() {
     chrome.wait_text("Agent states").await;
     chrome.close().await;
 }
+
+/// What has the focus: tag, id, accessible name (label, aria-label or
+/// text) and the tile it is in.
+async fn focused(chrome: &Chrome) -> (String, String, String, String) {
+    let v = chrome
+        .client
+        .execute(
+            "const e = document.activeElement;
+             const label = e.labels && e.labels.length ? e.labels[0].innerText : '';
+             const name = label || e.getAttribute('aria-label') || (e.innerText || '').trim().split('\\n')[0];
+             const tile = e.closest('.tile');
+             return [e.tagName.toLowerCase(), e.id || '', name.slice(0, 60), tile ? tile.id : ''];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let s = |i: usize| v[i].as_str().unwrap_or_default().to_owned();
+    (s(0), s(1), s(2), s(3))
+}
+
+async fn press(chrome: &Chrome, key: impl std::fmt::Display) {
+    chrome
+        .client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&key.to_string())
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_home_page_is_usable_with_the_keyboard_alone() {
+    use fantoccini::key::Key;
+    let server = demo().await;
+    let chrome = Chrome::open(&server.url, Options::default()).await;
+    sign_in_to_station(&chrome, "lead@example.com", None).await;
+    chrome
+        .field("Role")
+        .await
+        .select_by_label("Supervisor and Agent")
+        .await
+        .unwrap();
+    chrome
+        .field("Team")
+        .await
+        .select_by_label("Sales")
+        .await
+        .unwrap();
+    chrome.fill("Dial number/Extension", "+14155550106").await;
+    chrome.click("Submit").await;
+    chrome.wait_text("Agent states").await;
+
+    // Tab through the whole page from the top, once round.
+    let mut stops = Vec::new();
+    for _ in 0..80 {
+        press(&chrome, Key::Tab).await;
+        let stop = focused(&chrome).await;
+        if stop.0 == "body" || stops.first() == Some(&stop) {
+            break;
+        }
+        stops.push(stop);
+    }
+    let position = |pred: &dyn Fn(&(String, String, String, String)) -> bool, what: &str| {
+        stops
+            .iter()
+            .position(pred)
+            .unwrap_or_else(|| panic!("{what} is not reachable with Tab; stops: {stops:#?}"))
+    };
+    let skip = position(&|s| s.2 == "Skip to content", "the skip link");
+    let home = position(&|s| s.0 == "a" && s.2 == "Home" && s.3.is_empty(), "Home");
+    let state = position(&|s| s.1 == "agent-state", "the State selector");
+    let profile = position(&|s| s.2 == "Profile: Lee Lead", "the profile menu");
+    // Every tile, in reading order (row, then column), after the header.
+    let mut tiles = Vec::new();
+    for id in ["welcome", "kpis", "team", "states", "queues", "news"] {
+        let tile = format!("tile-{id}");
+        tiles.push(position(&|s| s.3 == tile, &tile));
+    }
+    assert_eq!(skip, 0, "the skip link comes first: {stops:#?}");
+    assert!(
+        home < state && state < profile && profile < tiles[0],
+        "{stops:#?}"
+    );
+    assert!(tiles.is_sorted(), "tiles in reading order: {stops:#?}");
+    // Inside a tile: its controls and buttons.
+    position(
+        &|s| s.0 == "select" && s.2 == "State" && s.3 == "tile-team",
+        "the team filter",
+    );
+    let apply = position(&|s| s.2 == "Apply" && s.3 == "tile-team", "Apply");
+
+    // A tile action from the keyboard: filter the team tile, and the focus
+    // stays on Apply in the re-rendered tile.
+    chrome
+        .wait_for("//section[@id='tile-team']//select[@name='state_filter']")
+        .await
+        .send_keys(&Key::Down.to_string())
+        .await
+        .unwrap();
+    let chosen = chrome
+        .wait_for("//section[@id='tile-team']//select[@name='state_filter']")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    for _ in 0..(apply
+        - position(
+            &|s| s.0 == "select" && s.2 == "State" && s.3 == "tile-team",
+            "filter",
+        ))
+    {
+        press(&chrome, Key::Tab).await;
+    }
+    assert_eq!(focused(&chrome).await.2, "Apply");
+    press(&chrome, Key::Enter).await;
+    chrome
+        .wait_for(&format!(
+            "//section[@id='tile-team']//select[@name='state_filter']/option[@selected and @value='{chosen}']"
+        ))
+        .await;
+    let after = focused(&chrome).await;
+    assert_eq!((after.2.as_str(), after.3.as_str()), ("Apply", "tile-team"));
+    chrome.screenshot("keyboard-tile-focus").await;
+
+    // The state selector: arrowing does not change the state; Enter does.
+    let select = chrome.field("State").await;
+    let before = select.prop("value").await.unwrap().unwrap();
+    select.send_keys(&Key::Down.to_string()).await.unwrap();
+    assert!(
+        chrome
+            .shown("//form[contains(@class,'agent-state')]//button[normalize-space()='Set']")
+            .await
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pending = chrome
+        .field("State")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(pending, before, "the arrow moved the choice");
+    assert!(
+        !chrome
+            .shown(&format!(
+                "//select[@id='agent-state']/option[@selected and @value='{pending}']"
+            ))
+            .await
+            || before == pending,
+        "an arrow key alone must not set the state"
+    );
+    press(&chrome, Key::Enter).await;
+    chrome
+        .wait_for(&format!(
+            "//select[@id='agent-state']/option[@selected and @value='{pending}']"
+        ))
+        .await;
+
+    // The profile menu opens with Enter, its items follow, Escape closes it.
+    let summary = chrome
+        .wait_for("//summary[@aria-label='Profile: Lee Lead']")
+        .await;
+    summary.send_keys(&Key::Enter.to_string()).await.unwrap();
+    press(&chrome, Key::Tab).await;
+    assert_eq!(focused(&chrome).await.2, "Profile settings");
+    press(&chrome, Key::Tab).await;
+    assert_eq!(focused(&chrome).await.2, "Sign out");
+    chrome.screenshot("keyboard-profile-menu").await;
+    press(&chrome, Key::Escape).await;
+    assert_eq!(focused(&chrome).await.2, "Profile: Lee Lead");
+    assert!(!chrome.shown("//button[normalize-space()='Sign out']").await);
+    chrome.close().await;
+}

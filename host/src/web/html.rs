@@ -61,6 +61,9 @@ fn state_selector(own: &OwnState, reasons: &[String], csrf: &str, page: &str) ->
                 }
             }
             span.state-time { (view::format_elapsed(crate::now_ms().saturating_sub(own.since_ms) / 1000)) }
+            // Shown by the script while a keyboard choice waits (and
+            // always without the script).
+            button type="submit" data-pending hidden { "Set" }
             noscript { button type="submit" { "Set" } }
         }
     }

@@ -67,9 +67,7 @@ async function sendAction(form, submitter) {
     tmp.innerHTML = html.trim();
     const fresh = tmp.content.firstElementChild;
     if (fresh && fresh.classList.contains("tile")) {
-      tile.replaceWith(fresh);
-      tickDurations();
-      updateBanner();
+      replaceTile(tile, fresh);
     } else {
       throw new Error(`unexpected answer (${res.status})`);
     }
@@ -93,10 +91,71 @@ document.addEventListener("submit", (ev) => {
   }
 });
 
+// A tile's new markup replaces the old; a keyboard user keeps their place:
+// the focus moves to the same control in the new tile (same id, or same
+// name and value, or the same position), else to the tile itself.
+function replaceTile(old, fresh) {
+  const active = document.activeElement;
+  let key = null;
+  if (active && old.contains(active)) {
+    const focusable = [...old.querySelectorAll(FOCUSABLE)];
+    key = { id: active.id, name: active.getAttribute("name"), value: active.getAttribute("value"),
+            tag: active.tagName, index: focusable.indexOf(active) };
+  }
+  old.replaceWith(fresh);
+  tickDurations();
+  updateBanner();
+  if (!key) return;
+  const candidates = [...fresh.querySelectorAll(FOCUSABLE)];
+  const target = (key.id && document.getElementById(key.id) && fresh.contains(document.getElementById(key.id))
+      ? document.getElementById(key.id) : null)
+    || candidates.find((el) => key.name && el.tagName === key.tag && el.getAttribute("name") === key.name
+      && el.getAttribute("value") === key.value)
+    || candidates[Math.min(key.index, candidates.length - 1)]
+    || fresh.querySelector("[tabindex]");
+  if (target) target.focus({ preventScroll: true });
+}
+
+const FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea, [tabindex]";
+
+// Selects marked data-autosubmit (the agent state) submit when a choice is
+// made with the mouse. Arrow keys on a closed select change its value too,
+// so from the keyboard a choice waits for Enter or the Set button, which
+// appears while a choice is pending: arrowing through the list never
+// changes the agent's state by accident.
+document.addEventListener("keydown", (ev) => {
+  const el = ev.target;
+  if (!(el instanceof HTMLSelectElement) || el.dataset.autosubmit === undefined) return;
+  if (ev.key === "Enter") {
+    ev.preventDefault();
+    el.form.requestSubmit();
+  } else if (ev.key !== "Tab" && ev.key !== "Shift") {
+    el.dataset.keyboard = "1";
+  }
+});
+
 document.addEventListener("change", (ev) => {
   const el = ev.target;
-  if (el instanceof HTMLSelectElement && el.dataset.autosubmit !== undefined) {
+  if (!(el instanceof HTMLSelectElement) || el.dataset.autosubmit === undefined) return;
+  if (el.dataset.keyboard) {
+    const set = el.form.querySelector("button[data-pending]");
+    if (set) set.hidden = false;
+  } else {
     el.form.requestSubmit();
+  }
+});
+
+document.addEventListener("mousedown", (ev) => {
+  if (ev.target instanceof HTMLSelectElement) delete ev.target.dataset.keyboard;
+});
+
+// Escape closes the open profile menu and gives the focus back to it.
+document.addEventListener("keydown", (ev) => {
+  if (ev.key !== "Escape") return;
+  const menu = document.querySelector("details.profile[open]");
+  if (menu) {
+    menu.open = false;
+    menu.querySelector("summary").focus();
   }
 });
 
@@ -138,11 +197,7 @@ function openEvents(renderedAt) {
     const tmp = document.createElement("template");
     tmp.innerHTML = data.html.trim();
     const fresh = tmp.content.firstElementChild;
-    if (fresh) {
-      old.replaceWith(fresh);
-      tickDurations();
-      updateBanner();
-    }
+    if (fresh) replaceTile(old, fresh);
   });
 }
 
