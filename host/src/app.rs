@@ -29,6 +29,10 @@ pub const EMBEDDED_LAYOUTS: &[(&str, &str)] = &[
         "layouts/team-support.toml",
         include_str!("../../layouts/team-support.toml"),
     ),
+    (
+        "layouts/team-billing.toml",
+        include_str!("../../layouts/team-billing.toml"),
+    ),
 ];
 
 /// Where a layout comes from.
@@ -103,6 +107,55 @@ pub fn validate_options(config: &HostConfig) -> ValidateOptions {
     ValidateOptions {
         max_timeout: config.limits.timeout,
         max_memory_mib: config.limits.memory_mib,
+        known_teams: None,
+    }
+}
+
+/// [`validate_options`], knowing the teams of `contact_center` (so that a
+/// layout naming another team gets a warning).
+pub fn validate_options_for(
+    config: &HostConfig,
+    contact_center: &dyn ContactCenter,
+) -> ValidateOptions {
+    ValidateOptions {
+        known_teams: contact_center
+            .teams()
+            .ok()
+            .map(|teams| teams.into_iter().map(|t| t.id).collect()),
+        ..validate_options(config)
+    }
+}
+
+/// Composes the team overlays among `layouts` onto the global layout
+/// (`texts[i]` is the source of `layouts[i]`, for the diagnostics).
+/// Warnings are logged; errors come back rendered, file by file.
+pub fn compose_layouts(layouts: &mut [Layout], texts: &[String]) -> Result<(), String> {
+    let found = layout::compose::compose(layouts);
+    let mut report = String::new();
+    for (i, layout) in layouts.iter().enumerate() {
+        let diags: Vec<layout::Diagnostic> = found
+            .iter()
+            .filter(|(at, _)| *at == i)
+            .map(|(_, d)| d.clone())
+            .collect();
+        if diags.is_empty() {
+            continue;
+        }
+        let name = layout.path.display().to_string();
+        let text = texts.get(i).map_or("", String::as_str);
+        if diags.iter().any(|d| d.severity == layout::Severity::Error) {
+            report.push_str(&layout::render_text(&diags, &name, text, false));
+        } else {
+            for d in &diags {
+                let (line, col) = d.line_col(text);
+                tracing::warn!("{name}:{line}:{col}: {}", d.message);
+            }
+        }
+    }
+    if report.is_empty() {
+        Ok(())
+    } else {
+        Err(report)
     }
 }
 
@@ -329,8 +382,9 @@ impl Host {
             }
             self.plugins.load_full()
         };
-        let opts = validate_options(&self.config);
+        let opts = validate_options_for(&self.config, &*self.contact_center);
         let mut texts = BTreeMap::new();
+        let mut sources_in_order = Vec::new();
         let mut layouts = Vec::new();
         {
             let last_good = self.last_good.lock().unwrap_or_else(|p| p.into_inner());
@@ -355,6 +409,7 @@ impl Host {
                 match checked.layout {
                     Some(l) => {
                         layouts.push(l);
+                        sources_in_order.push(text.clone());
                         texts.insert(name, text);
                     }
                     None => problems.push(layout::render_text(
@@ -366,8 +421,12 @@ impl Host {
                 }
             }
         }
-        let invalid = problems.iter().any(|p| !p.contains("keeps serving until"))
+        let mut invalid = problems.iter().any(|p| !p.contains("keeps serving until"))
             || layouts.len() != self.sources.len();
+        if !invalid && let Err(report) = compose_layouts(&mut layouts, &sources_in_order) {
+            problems.push(report);
+            invalid = true;
+        }
         let applied = !invalid
             && match self.desktops_from(layouts, &plugins) {
                 Ok(d) => {
@@ -502,14 +561,20 @@ pub fn build(config: &HostConfig, sources: &[LayoutSource]) -> Result<Host, Star
         .check()
         .map_err(|e| anyhow::anyhow!("collaboration tools are not set up: {e}"))?;
     let mut layouts = Vec::new();
+    let mut texts = Vec::new();
     let mut last_good = BTreeMap::new();
+    let opts = validate_options_for(config, &*contact_center);
     for source in sources {
-        let layout = load_layout(source, &plugins, &validate_options(config), &errors)?;
-        if let Ok((name, text)) = source.read() {
-            last_good.insert(name, text);
-        }
+        let layout = load_layout(source, &plugins, &opts, &errors)?;
+        let (name, text) = source.read().unwrap_or_default();
+        last_good.insert(name, text.clone());
+        texts.push(text);
         layouts.push(layout);
     }
+    compose_layouts(&mut layouts, &texts).map_err(|report| StartError::InvalidLayout {
+        name: "the team overlays".into(),
+        report,
+    })?;
     let changes = Changes::default();
     let served = desktops(
         layouts,

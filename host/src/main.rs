@@ -198,16 +198,18 @@ fn serve(config: HostConfig) -> anyhow::Result<()> {
     })
 }
 
+/// The contact center `check` and `resolve` know the teams of.
+fn simulator(config: &HostConfig) -> deskhost::contact_center::Simulator {
+    deskhost::contact_center::Simulator::new(config.simulator_seed, deskhost::now_ms())
+}
+
 /// Plugins installed for `check` and `resolve`: described, never rendered,
 /// so the simulator behind them is not started.
 fn catalog(config: &HostConfig) -> Result<deskhost::runtime::Plugins, String> {
     let kv = SqliteStore::in_memory().map_err(|e| e.to_string())?;
     let services = deskhost::runtime::Services::without_sign_in(
         std::sync::Arc::new(kv),
-        std::sync::Arc::new(deskhost::contact_center::Simulator::new(
-            config.simulator_seed,
-            deskhost::now_ms(),
-        )),
+        std::sync::Arc::new(simulator(config)),
     );
     let runtime = app::runtime(config, services).map_err(|e| format!("{e:#}"))?;
     let (plugins, errors) = app::install_plugins(&runtime, config);
@@ -247,14 +249,21 @@ fn resolve(
         Err(code) => return code,
     };
     let mut layouts = Vec::new();
+    let mut texts = Vec::new();
+    let opts = app::validate_options_for(config, &simulator(config));
     for source in &sources {
-        match app::load_layout(source, &plugins, &app::validate_options(config), &[]) {
+        match app::load_layout(source, &plugins, &opts, &[]) {
             Ok(l) => layouts.push(l),
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(1);
             }
         }
+        texts.push(source.read().map(|(_, t)| t).unwrap_or_default());
+    }
+    if let Err(report) = app::compose_layouts(&mut layouts, &texts) {
+        eprint!("{report}");
+        return ExitCode::from(1);
     }
     let chosen = team
         .as_ref()
@@ -293,6 +302,19 @@ fn resolve(
     ExitCode::SUCCESS
 }
 
+/// The configured global layout (or the embedded one), if it is valid.
+fn configured_global(
+    config: &HostConfig,
+    plugins: &deskhost::runtime::Plugins,
+    opts: &layout::ValidateOptions,
+) -> Option<layout::Layout> {
+    LayoutSource::from_config(config).iter().find_map(|source| {
+        let (name, text) = source.read().ok()?;
+        let checked = layout::check(std::path::Path::new(&name), &text, plugins, opts);
+        checked.layout.filter(|l| l.teams.is_empty())
+    })
+}
+
 /// Writes a document and a newline to stdout. A closed pipe (`| head`) is
 /// not an error worth a panic.
 fn print_out(text: &str) {
@@ -306,9 +328,10 @@ fn check(config: &HostConfig, paths: Vec<PathBuf>, format: Format) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let opts = app::validate_options(config);
+    let opts = app::validate_options_for(config, &simulator(config));
     let mut errors = false;
     let mut json = Vec::new();
+    let mut files = Vec::new();
     for source in &sources {
         let (name, text) = match source.read() {
             Ok(x) => x,
@@ -318,6 +341,27 @@ fn check(config: &HostConfig, paths: Vec<PathBuf>, format: Format) -> ExitCode {
             }
         };
         let checked = layout::check(std::path::Path::new(&name), &text, &plugins, &opts);
+        files.push((name, text, checked));
+    }
+    // Overlays are composed onto the global layout when every file is
+    // valid on its own; what that finds belongs to the overlay's file.
+    // An overlay checked without its global layout is composed onto the
+    // configured (or embedded) global one, which is not reported on.
+    if files.iter().all(|(_, _, c)| c.layout.is_some()) {
+        let mut layouts: Vec<layout::Layout> = files
+            .iter()
+            .filter_map(|(_, _, c)| c.layout.clone())
+            .collect();
+        let has_global = layouts.iter().any(|l| l.teams.is_empty());
+        if !has_global && layouts.iter().any(|l| l.extends.is_some()) {
+            layouts.extend(configured_global(config, &plugins, &opts));
+        }
+        for (i, d) in layout::compose::compose(&mut layouts) {
+            files[i].2.diagnostics.push(d);
+        }
+    }
+    for (name, text, checked) in &files {
+        let (name, text) = (name.as_str(), text.as_str());
         errors |= checked.has_errors();
         match format {
             Format::Text => {

@@ -218,7 +218,7 @@ fn resolve_picks_the_team_layout_and_the_visible_widgets() {
     assert_eq!(v["layout"], "layouts/team-support.toml");
     assert_eq!(v["pages"][0]["widgets"][0]["title"], "Support queues");
     let out = deskhost()
-        .args(["resolve", "--role", "agent", "--team", "billing"])
+        .args(["resolve", "--role", "agent", "--team", "retention"])
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -236,4 +236,109 @@ fn resolve_picks_the_team_layout_and_the_visible_widgets() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role `boss`"));
+}
+
+#[test]
+fn resolve_composes_a_team_overlay_on_the_global_layout() {
+    let out = deskhost()
+        .args(["resolve", "--role", "supervisor", "--team", "billing"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["layout"], "layouts/team-billing.toml");
+    assert_eq!(v["title"], "Acme Contact Center · Billing");
+    let page = |i: usize| -> Vec<(String, String)> {
+        v["pages"][i]["widgets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| {
+                (
+                    w["id"].as_str().unwrap().to_owned(),
+                    w["title"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    // Global tiles, the team tile replaced in place, news removed.
+    let home: Vec<String> = page(0)
+        .into_iter()
+        .map(|(id, t)| format!("{id}: {t}"))
+        .collect();
+    assert_eq!(
+        home,
+        [
+            "welcome: Welcome",
+            "kpis: Today's figures",
+            "team: Billing team",
+            "states: Agent states",
+            "queues: Queues"
+        ]
+    );
+    assert_eq!(v["pages"][1]["id"], "billing");
+    assert_eq!(page(1), [("billing-kpis".into(), "Billing today".into())]);
+    // Grants come from the global layout.
+    assert_eq!(
+        v["plugins"]["kpi-tiles"]["grants"],
+        serde_json::json!(["contact-center"])
+    );
+}
+
+#[test]
+fn check_composes_an_overlay_and_reports_into_its_file() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-overlay");
+    std::fs::create_dir_all(&dir).unwrap();
+    let overlay = dir.join("team-sales.toml");
+    // A tile over the global `welcome` tile, a removal of nothing, a team
+    // the contact center does not have.
+    std::fs::write(
+        &overlay,
+        "teams = [\"sales\", \"salse\"]\nextends = \"global\"\n\n[supervisor]\nremove = [\"ghost\"]\n\n\
+         [[supervisor.home.widgets]]\nid = \"hi\"\nplugin = \"welcome\"\ncolumn = 2\nrow = 2\n",
+    )
+    .unwrap();
+    let out = deskhost()
+        .args(["check", "--format", "json"])
+        .arg(&overlay)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let diags = v[0]["diagnostics"].as_array().unwrap();
+    let found: Vec<(String, u64, u64)> = diags
+        .iter()
+        .map(|d| {
+            (
+                d["message"].as_str().unwrap().to_owned(),
+                d["line"].as_u64().unwrap(),
+                d["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&("no team `salse` in the contact center".into(), 1, 19)),
+        "{found:#?}"
+    );
+    assert!(
+        found.contains(&(
+            "`remove` names `ghost`, which no lower layer places".into(),
+            5,
+            11
+        )),
+        "{found:#?}"
+    );
+    assert!(
+        found.contains(&(
+            "widget `hi` overlaps widget `welcome` of a lower layer on page `home`".into(),
+            7,
+            1
+        )),
+        "{found:#?}"
+    );
 }

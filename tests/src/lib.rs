@@ -229,7 +229,8 @@ pub const DESKTOP: &[(&str, &str)] = &[
 ];
 
 /// The demo accounts plus supervisors `sup1@example.com` to
-/// `sup4@example.com` (given by hash, so seeding them costs nothing).
+/// `sup4@example.com` and `bill@example.com`, supervisor and agent of team
+/// billing (given by hash, so seeding them costs nothing).
 pub fn test_accounts() -> String {
     let mut seed = include_str!("../../plugins/local-directory/demo-accounts.toml").to_owned();
     for i in 1..=4 {
@@ -238,6 +239,11 @@ pub fn test_accounts() -> String {
              profile = \"supervisor\"\npassword_hash = \"{PASSWORD_HASH}\"\n"
         ));
     }
+    seed.push_str(&format!(
+        "\n[[account]]\nemail = \"bill@example.com\"\ndisplay_name = \"Bill Billing\"\n\
+         profile = \"supervisor-and-agent\"\nteams = [\"billing\"]\n\
+         telephony = [\"desktop\"]\npassword_hash = \"{PASSWORD_HASH}\"\n"
+    ));
     seed
 }
 

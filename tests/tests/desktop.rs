@@ -1,7 +1,7 @@
 //! The served desktop, end to end: real components, a real server on a
 //! free port, real HTTP.
 
-use deskhost_e2e::{TestServer, layout, shipped_layout};
+use deskhost_e2e::{DESKTOP, TestServer, layout, shipped_layout};
 
 fn tile<'a>(page: &'a str, id: &str) -> &'a str {
     let at = page
@@ -98,6 +98,7 @@ async fn demo_layout_serves_the_widgets_and_assets() {
     let server = TestServer::start_with(vec![
         shipped_layout("demo.toml"),
         shipped_layout("team-support.toml"),
+        shipped_layout("team-billing.toml"),
     ])
     .await;
     let mut lee = server.lead("sales").await;
@@ -112,6 +113,23 @@ async fn demo_layout_serves_the_widgets_and_assets() {
     assert!(tile(&support, "queues").contains("Support queues"));
     let (_, global) = server.supervisor().await.get("/").await;
     assert!(global.contains("<title>Home · Acme Contact Center</title>"));
+    // The billing overlay builds on the global layout: its own team tile
+    // and page, the global layout's other tiles.
+    let mut station = vec![("role", "supervisor-agent"), ("team", "billing")];
+    station.extend_from_slice(DESKTOP);
+    let mut bill = server.sign_in("bill@example.com", &station).await;
+    let (_, billing) = bill.get("/").await;
+    assert!(billing.contains("<title>Home · Acme Contact Center · Billing</title>"));
+    assert!(tile(&billing, "team").contains("Billing team"), "{billing}");
+    assert!(tile(&billing, "news").contains("Remember to set Idle before breaks."));
+    assert!(billing.contains("href=\"/pages/billing\""), "{billing}");
+    let (status, page) = bill.get("/pages/billing").await;
+    assert_eq!(status, 200);
+    assert!(
+        tile(&page, "billing-kpis").contains("Billing today"),
+        "{page}"
+    );
+    assert!(!billing.contains(" failed\""), "a widget failed: {billing}");
     // Assets are linked by content hash and served immutable.
     let css = page.split("href=\"/static/app.").nth(1).unwrap();
     let css = format!("/static/app.{}", &css[..css.find('"').unwrap()]);

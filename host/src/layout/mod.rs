@@ -6,6 +6,7 @@
 //! Entry point: [`check`]. Render its diagnostics with [`render_text`] or
 //! [`render_json`].
 
+pub mod compose;
 mod diag;
 mod duration;
 mod model;
@@ -19,8 +20,8 @@ use toml::de::DeTable;
 
 pub use diag::{Diagnostic, Severity, line_col, render_json, render_text};
 pub use model::{
-    GRID_COLUMNS, Layout, Limits, MAX_HEIGHT, MAX_ROW, Page, PluginConfig, Role, RoleDesk,
-    UnknownRole, Visibility, Widget,
+    Extends, GRID_COLUMNS, Layout, Limits, MAX_HEIGHT, MAX_ROW, Page, PluginConfig, Role, RoleDesk,
+    Sections, UnknownRole, Visibility, Widget,
 };
 
 pub use schema::layout_schema;
@@ -34,6 +35,9 @@ pub struct ValidateOptions {
     pub max_timeout: Duration,
     /// Largest `memory_mib` a layout may set.
     pub max_memory_mib: u64,
+    /// The contact center's team ids, when known: team names outside
+    /// them get a warning.
+    pub known_teams: Option<Vec<String>>,
 }
 
 impl Default for ValidateOptions {
@@ -41,6 +45,7 @@ impl Default for ValidateOptions {
         Self {
             max_timeout: Duration::from_secs(10),
             max_memory_mib: 256,
+            known_teams: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Range;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -81,6 +82,9 @@ pub struct Layout {
     /// Teams this layout is for; empty for the global layout that every
     /// other team falls back to.
     pub teams: Vec<String>,
+    /// `extends = "global"`: this team layout is an overlay on the global
+    /// layout (see [`super::compose`]) rather than a replacement of it.
+    pub extends: Option<Extends>,
     /// Collaboration plugins (such as `microsoft-teams`) a user of this
     /// layout must connect after station credentials.
     pub required_collaboration: Vec<String>,
@@ -88,7 +92,32 @@ pub struct Layout {
     pub limits: Limits,
     /// Admin configuration per plugin id (`[plugins.ID]`).
     pub plugins: BTreeMap<String, PluginConfig>,
-    /// The desks of the roles that have a section.
+    /// Each role's desk as served: for a plain layout, its `[all]` section
+    /// with the role's section over it; for an overlay, once composed, the
+    /// global layout's desk with this file's sections over it.
+    pub roles: BTreeMap<Role, RoleDesk>,
+    /// The sections as written (`[all]` and one per role), kept so that an
+    /// overlay can be composed onto the global layout.
+    #[serde(skip)]
+    pub sections: Sections,
+}
+
+/// What an overlay layout extends, and where it says so.
+#[derive(Debug, Clone, Serialize)]
+pub struct Extends {
+    /// The layout it extends: `global`.
+    pub name: String,
+    /// Span of the value in the file.
+    #[serde(skip)]
+    pub span: Range<usize>,
+}
+
+/// The desk sections of one layout file, as written.
+#[derive(Debug, Clone, Default)]
+pub struct Sections {
+    /// `[all]`: pages and widgets every role gets.
+    pub all: Option<RoleDesk>,
+    /// `[supervisor]`, `[supervisor-agent]`, `[agent]`.
     pub roles: BTreeMap<Role, RoleDesk>,
 }
 
@@ -134,6 +163,10 @@ pub struct RoleDesk {
     pub home: Page,
     /// Further navigation pages, in file order.
     pub pages: Vec<Page>,
+    /// `remove = [...]`: widget ids an earlier layer placed that this
+    /// section takes away, each with its span.
+    #[serde(skip)]
+    pub remove: Vec<(String, Range<usize>)>,
 }
 
 impl RoleDesk {
@@ -168,6 +201,10 @@ pub struct Page {
     pub title: String,
     /// Its tiles, in file order.
     pub widgets: Vec<Widget>,
+    /// Whether the file gave the title (a composed page keeps the title
+    /// of the last layer that gave one).
+    #[serde(skip)]
+    pub title_given: bool,
 }
 
 /// One tile: a plugin placed on the grid with its settings.
@@ -201,9 +238,20 @@ pub struct Widget {
     pub visible: Visibility,
     /// Effective limits: the widget's own, else the layout's `[limits]`.
     pub limits: Limits,
+    /// Where the widget's table is in its layout file, and its line.
+    #[serde(skip)]
+    pub span: Range<usize>,
+    /// Line of the widget's table (1-based), for notes.
+    #[serde(skip)]
+    pub line: usize,
 }
 
 impl Widget {
+    /// Its grid cells: column, width, row, height.
+    pub fn cells(&self) -> (u8, u8, u16, u16) {
+        (self.column, self.width, self.row, self.height)
+    }
+
     /// The value of setting `name`, if it has one.
     pub fn setting(&self, name: &str) -> Option<&SettingValue> {
         self.settings

@@ -14,11 +14,12 @@ use toml::Spanned;
 use toml::de::{DeArray, DeString, DeTable, DeValue};
 
 use super::ValidateOptions;
+use super::compose;
 use super::diag::{Diagnostic, did_you_mean, line_col, list};
 use super::duration;
 use super::model::{
-    GRID_COLUMNS, Layout, Limits, MAX_HEIGHT, MAX_ROW, Page, PluginConfig, Role, RoleDesk,
-    Visibility, Widget,
+    Extends, GRID_COLUMNS, Layout, Limits, MAX_HEIGHT, MAX_ROW, Page, PluginConfig, Role, RoleDesk,
+    Sections, Visibility, Widget,
 };
 use crate::plugin::{CAPABILITIES, Catalog, PluginInfo, SettingKind, SettingSpec, SettingValue};
 
@@ -30,9 +31,11 @@ pub const ROOT_KEYS: &[&str] = &[
     "title",
     "logo",
     "teams",
+    "extends",
     "required_collaboration",
     "limits",
     "plugins",
+    "all",
     "supervisor",
     "supervisor-agent",
     "agent",
@@ -41,8 +44,8 @@ pub const ROOT_KEYS: &[&str] = &[
 pub const LIMITS_KEYS: &[&str] = &["timeout", "memory_mib"];
 /// Keys allowed in `[plugins.ID]`.
 pub const PLUGIN_KEYS: &[&str] = &["grants"];
-/// Keys allowed in a role section.
-pub const ROLE_KEYS: &[&str] = &["home", "pages"];
+/// Keys allowed in a role section and in `[all]`.
+pub const ROLE_KEYS: &[&str] = &["home", "pages", "remove"];
 /// Keys allowed in a role's `home` table.
 pub const HOME_KEYS: &[&str] = &["title", "widgets"];
 /// Keys allowed in an entry of a role's `pages`.
@@ -95,21 +98,14 @@ struct Placed {
 }
 
 impl Placed {
+    fn cells(&self) -> compose::Cells {
+        (self.column, self.width, self.row, self.height)
+    }
     fn overlaps(&self, o: &Placed) -> bool {
-        let (c1, c2) = (self.column, self.column + self.width - 1);
-        let (r1, r2) = (self.row, self.row + self.height - 1);
-        let (oc1, oc2) = (o.column, o.column + o.width - 1);
-        let (or1, or2) = (o.row, o.row + o.height - 1);
-        c1 <= oc2 && oc1 <= c2 && r1 <= or2 && or1 <= r2
+        compose::cells_overlap(self.cells(), o.cells())
     }
     fn describe(&self) -> String {
-        format!(
-            "columns {}-{}, rows {}-{}",
-            self.column,
-            self.column + self.width - 1,
-            self.row,
-            self.row + self.height - 1
-        )
+        compose::describe_cells(self.cells())
     }
 }
 
@@ -367,10 +363,36 @@ impl<'s> Checker<'s> {
         };
         self.keys(&root, ROOT_KEYS);
 
-        let title = self
-            .required(&root, "title")
-            .and_then(|v| self.str(v, "title"))
-            .map(str::to_string);
+        let extends = root.get("extends").and_then(|v| {
+            let name = self.str(v, "extends")?;
+            if name != "global" {
+                self.push(
+                    Diagnostic::error(
+                        format!("unknown layout `{name}` in `extends`"),
+                        "extends",
+                        v.span(),
+                        "not a layout this can extend",
+                    )
+                    .with_help(
+                        "write `extends = \"global\"` to build on the global layout, \
+                         or leave `extends` out to replace it",
+                    ),
+                );
+                return None;
+            }
+            Some(Extends {
+                name: name.to_string(),
+                span: v.span(),
+            })
+        });
+        // An overlay may keep the global layout's title.
+        let title = if extends.is_some() && root.get("title").is_none() {
+            Some(String::new())
+        } else {
+            self.required(&root, "title")
+                .and_then(|v| self.str(v, "title"))
+                .map(str::to_string)
+        };
         let logo = root
             .get("logo")
             .and_then(|v| self.str(v, "logo"))
@@ -378,8 +400,24 @@ impl<'s> Checker<'s> {
         let teams: Vec<String> = root
             .get("teams")
             .and_then(|v| self.strings(v, "teams"))
-            .map(|l| l.into_iter().map(|(t, _)| t.to_string()).collect())
+            .map(|l| {
+                for (i, (t, span)) in l.iter().enumerate() {
+                    self.known_team(t, &format!("teams[{i}]"), span.clone());
+                }
+                l.into_iter().map(|(t, _)| t.to_string()).collect()
+            })
             .unwrap_or_default();
+        if let (Some(e), true) = (&extends, teams.is_empty()) {
+            self.push(
+                Diagnostic::error(
+                    "only a team layout can extend the global layout",
+                    "extends",
+                    e.span.clone(),
+                    "this layout names no team",
+                )
+                .with_help("add `teams = [\"...\"]` naming the teams this overlay is for"),
+            );
+        }
         let required_collaboration: Vec<String> = root
             .get("required_collaboration")
             .and_then(|v| self.strings(v, "required_collaboration"))
@@ -396,17 +434,62 @@ impl<'s> Checker<'s> {
             .map(|t| self.plugins(&t))
             .unwrap_or_default();
 
-        let mut roles = BTreeMap::new();
-        let mut roles_ok = true;
+        let mut sections = Sections::default();
+        let mut sections_ok = true;
+        if let Some((_, v)) = root.entry("all") {
+            match self.section("all", None, v, &limits) {
+                Some(desk) => sections.all = Some(desk),
+                None => sections_ok = false,
+            }
+        }
         for role in Role::ALL {
-            if let Some((k, v)) = root.entry(role.as_str()) {
-                match self.role(role, k, v, &limits) {
+            if let Some((_, v)) = root.entry(role.as_str()) {
+                match self.section(role.as_str(), Some(role), v, &limits) {
                     Some(desk) => {
-                        roles.insert(role, desk);
+                        sections.roles.insert(role, desk);
                     }
-                    None => roles_ok = false,
+                    None => sections_ok = false,
                 }
             }
+        }
+        if !sections_ok {
+            return None;
+        }
+
+        // Each role's desk: `[all]`, then the role's own section over it.
+        // An overlay's desks are composed with the global layout instead
+        // (see `compose`), which reports what its layers get wrong.
+        let mut roles = BTreeMap::new();
+        for role in Role::ALL {
+            if extends.is_some() {
+                break;
+            }
+            let layers: Vec<&RoleDesk> = sections
+                .all
+                .iter()
+                .chain(sections.roles.get(&role))
+                .collect();
+            if layers.is_empty() {
+                continue;
+            }
+            let (desk, diags) = compose::merge(None, &layers);
+            self.diags.extend(diags);
+            if desk.all_pages().all(|p| p.widgets.is_empty()) {
+                let (path, span) = match root.entry(role.as_str()) {
+                    Some((k, _)) => (seg(role.as_str()), k.span()),
+                    None => (
+                        "all".to_string(),
+                        root.entry("all").map_or(0..0, |(k, _)| k.span()),
+                    ),
+                };
+                self.push(Diagnostic::warning(
+                    format!("role `{role}` has no widgets"),
+                    path,
+                    span,
+                    "no widgets in this role",
+                ));
+            }
+            roles.insert(role, desk);
         }
 
         Some(Layout {
@@ -414,11 +497,35 @@ impl<'s> Checker<'s> {
             title: title?,
             logo,
             teams,
+            extends,
             required_collaboration,
             limits,
             plugins,
-            roles: roles_ok.then_some(roles)?,
+            roles,
+            sections,
         })
+    }
+
+    /// Warns when `team` is not a team of the contact center (when the
+    /// checker knows its teams).
+    fn known_team(&mut self, team: &str, path: &str, span: Range<usize>) {
+        let Some(known) = &self.opts.known_teams else {
+            return;
+        };
+        if known.iter().any(|t| t == team) {
+            return;
+        }
+        let help = did_you_mean(team, known.iter().map(String::as_str))
+            .unwrap_or_else(|| format!("the contact center's teams are {}", list(known)));
+        self.push(
+            Diagnostic::warning(
+                format!("no team `{team}` in the contact center"),
+                path,
+                span,
+                "unknown team",
+            )
+            .with_help(help),
+        );
     }
 
     /// `[limits]` or a widget's `limits`.
@@ -518,22 +625,40 @@ impl<'s> Checker<'s> {
         out
     }
 
-    /// One role section.
-    fn role(
+    /// One role section (`role` is `None` for `[all]`).
+    fn section(
         &mut self,
-        role: Role,
-        key: &Key<'_>,
+        name: &str,
+        role: Option<Role>,
         v: &Val<'_>,
         limits: &Limits,
     ) -> Option<RoleDesk> {
-        let path = seg(role.as_str());
+        let path = seg(name);
         let tbl = self.table(v, &path)?;
         self.keys(&tbl, ROLE_KEYS);
         let mut ids = RoleIds {
-            role: Some(role),
+            role,
             ..RoleIds::default()
         };
         let mut ok = true;
+
+        let mut remove = Vec::new();
+        if let Some(rv) = tbl.get("remove") {
+            let rpath = tbl.child("remove");
+            match self.strings(rv, &rpath) {
+                Some(items) => {
+                    for (i, (id, span)) in items.into_iter().enumerate() {
+                        if valid_id(id) {
+                            remove.push((id.to_string(), span));
+                        } else {
+                            self.push(bad_id("widget", id, &format!("{rpath}[{i}]"), span));
+                            ok = false;
+                        }
+                    }
+                }
+                None => ok = false,
+            }
+        }
 
         let home = match tbl.get("home") {
             Some(hv) => self.page(hv, &tbl.child("home"), true, &mut ids, limits),
@@ -541,6 +666,7 @@ impl<'s> Checker<'s> {
                 id: "home".into(),
                 title: "Home".into(),
                 widgets: Vec::new(),
+                title_given: false,
             }),
         };
         ok &= home.is_some();
@@ -560,18 +686,10 @@ impl<'s> Checker<'s> {
             }
         }
 
-        if ids.widgets.is_empty() && ok {
-            self.push(Diagnostic::warning(
-                format!("role `{role}` has no widgets"),
-                path,
-                key.span(),
-                "no widgets in this role",
-            ));
-        }
-
         ok.then(|| RoleDesk {
             home: home.expect("checked above"),
             pages,
+            remove,
         })
     }
 
@@ -600,6 +718,7 @@ impl<'s> Checker<'s> {
             }
         };
 
+        let title_given = tbl.get("title").is_some();
         let title = if is_home {
             match tbl.get("title") {
                 Some(tv) => self.str(tv, &tbl.child("title")).map(str::to_string),
@@ -635,6 +754,7 @@ impl<'s> Checker<'s> {
             id: id?,
             title: title?,
             widgets,
+            title_given,
         })
     }
 
@@ -1010,6 +1130,8 @@ impl<'s> Checker<'s> {
             settings: settings?,
             visible: visible?,
             limits: limits?,
+            line: self.line(tbl.span.start),
+            span: tbl.span.clone(),
         })
     }
 
@@ -1053,6 +1175,10 @@ impl<'s> Checker<'s> {
         if let Some(tv) = tbl.get("teams") {
             match self.strings(tv, &tbl.child("teams")) {
                 Some(items) => {
+                    let tpath = tbl.child("teams");
+                    for (i, (t, span)) in items.iter().enumerate() {
+                        self.known_team(t, &format!("{tpath}[{i}]"), span.clone());
+                    }
                     vis.teams = Some(items.into_iter().map(|(s, _)| s.to_string()).collect())
                 }
                 None => ok = false,

@@ -125,6 +125,9 @@ fn role() -> Value {
                     &["id", "title"],
                 ),
             }),
+            "remove" => {
+                json!({"type": "array", "items": {"type": "string"}, "description": "Widget ids placed by a lower layer (the global layout, or [all]) to take away."})
+            }
             _ => unreachable!("role key {k}"),
         },
         &[],
@@ -142,7 +145,10 @@ pub fn layout_schema() -> Value {
             }
             "logo" => json!({"type": "string", "description": "Logo URL or path."}),
             "teams" => {
-                json!({"type": "array", "items": {"type": "string"}, "description": "Teams this layout replaces the global one for. Leave out for the global layout."})
+                json!({"type": "array", "items": {"type": "string"}, "description": "Teams this layout is for (replacing the global layout, or extending it with `extends`). Leave out for the global layout."})
+            }
+            "extends" => {
+                json!({"enum": ["global"], "description": "Build on the global layout instead of replacing it: this file's sections are overlays."})
             }
             "required_collaboration" => {
                 json!({"type": "array", "items": {"type": "string"}, "description": "Collaboration plugins (such as \"microsoft-teams\") users of this layout must connect after station credentials."})
@@ -157,12 +163,16 @@ pub fn layout_schema() -> Value {
                     &[],
                 ),
             }),
-            "supervisor" | "supervisor-agent" | "agent" => role(),
+            "all" | "supervisor" | "supervisor-agent" | "agent" => role(),
             _ => unreachable!("root key {k}"),
         },
-        &["title"],
+        &[],
     );
     let obj = schema.as_object_mut().expect("an object");
+    // `title` is required, except in an overlay, which may keep the
+    // global layout's.
+    obj.insert("if".into(), json!({"not": {"required": ["extends"]}}));
+    obj.insert("then".into(), json!({"required": ["title"]}));
     obj.insert(
         "$schema".into(),
         json!("https://json-schema.org/draft/2020-12/schema"),

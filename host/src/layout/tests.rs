@@ -864,3 +864,301 @@ visible = { roles = ["supervisor"] }
             .contains("add \"agent\" to `roles`")
     );
 }
+
+// ---- composition: [all], role sections, overlays ------------------------
+
+const LAYERED: &str = r#"title = "Layered"
+[[all.home.widgets]]
+id = "a"
+plugin = "hello"
+column = 1
+row = 1
+settings = { mode = "a" }
+[[all.home.widgets]]
+id = "b"
+plugin = "hello"
+column = 5
+row = 1
+settings = { mode = "a" }
+[[all.pages]]
+id = "more"
+title = "More"
+[[all.pages.widgets]]
+id = "m"
+plugin = "queue-stats"
+column = 1
+row = 1
+
+[supervisor]
+remove = ["b"]
+[[supervisor.home.widgets]]
+id = "a"
+plugin = "hello"
+title = "Supervisor's a"
+column = 1
+row = 1
+settings = { mode = "b" }
+
+[agent.home]
+title = "Start"
+"#;
+
+fn ids(desk: &RoleDesk) -> Vec<(String, Vec<String>)> {
+    desk.all_pages()
+        .map(|p| {
+            (
+                format!("{}:{}", p.id, p.title),
+                p.widgets.iter().map(|w| w.id.clone()).collect(),
+            )
+        })
+        .collect()
+}
+
+fn owned(pages: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
+    pages
+        .iter()
+        .map(|(p, w)| (p.to_string(), w.iter().map(|s| s.to_string()).collect()))
+        .collect()
+}
+
+#[test]
+fn all_is_the_base_of_every_role_and_role_sections_replace_and_remove() {
+    let c = run(LAYERED);
+    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+    let l = c.layout.unwrap();
+    // Every role gets [all]; supervisor replaces `a` and removes `b`.
+    assert_eq!(l.roles.len(), 3);
+    let sup = &l.roles[&Role::Supervisor];
+    assert_eq!(
+        ids(sup),
+        owned(&[("home:Home", &["a"]), ("more:More", &["m"])])
+    );
+    assert_eq!(sup.home.widgets[0].title, "Supervisor's a");
+    assert_eq!(
+        sup.home.widgets[0].setting("mode"),
+        Some(&SettingValue::Text("b".into()))
+    );
+    assert_eq!(
+        ids(&l.roles[&Role::SupervisorAgent]),
+        owned(&[("home:Home", &["a", "b"]), ("more:More", &["m"])])
+    );
+    // The agent's section only renames the home page.
+    assert_eq!(
+        ids(&l.roles[&Role::Agent]),
+        owned(&[("home:Start", &["a", "b"]), ("more:More", &["m"])])
+    );
+}
+
+#[test]
+fn layers_that_collide_are_reported_in_the_upper_layer() {
+    let src = r#"title = "x"
+[[all.home.widgets]]
+id = "a"
+plugin = "hello"
+column = 1
+row = 1
+settings = { mode = "a" }
+[agent]
+remove = ["a", "ghost"]
+[[supervisor.home.widgets]]
+id = "z"
+plugin = "hello"
+column = 3
+row = 2
+settings = { mode = "a" }
+"#;
+    let c = run(src);
+    let d = find(&c, "widget `z` overlaps widget `a` of a lower layer");
+    assert_eq!(d.severity, Severity::Error);
+    assert_eq!(d.line_col(src), (10, 1));
+    assert_eq!(d.notes, ["`a` (line 2) covers columns 1-4, rows 1-3"]);
+    assert_eq!(
+        d.help.as_deref(),
+        Some("move this tile, or add \"a\" to this section's `remove`")
+    );
+    let w = find(&c, "`remove` names `ghost`, which no lower layer places");
+    assert_eq!(w.severity, Severity::Warning);
+    assert_eq!(w.line_col(src), (9, 16));
+    assert!(c.layout.is_none());
+}
+
+const GLOBAL: &str = r#"title = "Global"
+logo = "/static/global.svg"
+required_collaboration = ["microsoft-teams"]
+[limits]
+timeout = "300ms"
+memory_mib = 40
+[plugins.hello]
+grants = ["kv"]
+[[all.home.widgets]]
+id = "a"
+plugin = "hello"
+column = 1
+row = 1
+settings = { mode = "a" }
+[[supervisor.home.widgets]]
+id = "s"
+plugin = "hello"
+column = 5
+row = 1
+settings = { mode = "a" }
+[[agent.home.widgets]]
+id = "g"
+plugin = "queue-stats"
+column = 1
+row = 4
+"#;
+
+const OVERLAY: &str = r#"teams = ["sales"]
+extends = "global"
+[limits]
+timeout = "100ms"
+[plugins.queue-stats]
+grants = ["contact-center"]
+[[all.home.widgets]]
+id = "s"
+plugin = "hello"
+title = "Sales s"
+column = 9
+row = 1
+settings = { mode = "b" }
+[supervisor]
+remove = ["a"]
+[[supervisor.pages]]
+id = "sales"
+title = "Sales"
+[[supervisor.pages.widgets]]
+id = "q"
+plugin = "queue-stats"
+column = 1
+row = 1
+"#;
+
+fn layouts(files: &[(&str, &str)]) -> Vec<Layout> {
+    files
+        .iter()
+        .map(|(name, src)| {
+            let c = check(
+                Path::new(name),
+                src,
+                &catalog(),
+                &ValidateOptions::default(),
+            );
+            c.layout
+                .unwrap_or_else(|| panic!("{name}: {:#?}", c.diagnostics))
+        })
+        .collect()
+}
+
+#[test]
+fn an_overlay_stacks_on_the_global_layout_in_the_documented_order() {
+    let mut ls = layouts(&[("global.toml", GLOBAL), ("sales.toml", OVERLAY)]);
+    let found = compose::compose(&mut ls);
+    assert!(found.is_empty(), "{found:#?}");
+    let (global, sales) = (&ls[0], &ls[1]);
+    // The global layout is untouched.
+    assert_eq!(
+        ids(&global.roles[&Role::Supervisor]),
+        owned(&[("home:Home", &["a", "s"])])
+    );
+    // Supervisor: global [all] (a), global supervisor (s), overlay [all]
+    // (s replaced, moved to column 9), overlay supervisor (a removed, a
+    // page added).
+    let sup = &sales.roles[&Role::Supervisor];
+    assert_eq!(
+        ids(sup),
+        owned(&[("home:Home", &["s"]), ("sales:Sales", &["q"])])
+    );
+    assert_eq!(sup.home.widgets[0].title, "Sales s");
+    assert_eq!(sup.home.widgets[0].column, 9);
+    // Agent: global [all] and agent, plus the overlay's [all].
+    assert_eq!(
+        ids(&sales.roles[&Role::Agent]),
+        owned(&[("home:Home", &["a", "g", "s"])])
+    );
+    // supervisor-agent has no global section: global [all] and overlay [all].
+    assert_eq!(
+        ids(&sales.roles[&Role::SupervisorAgent]),
+        owned(&[("home:Home", &["a", "s"])])
+    );
+    // Root keys: title and logo fall back, limits fill in, grants merge,
+    // required tools add up.
+    assert_eq!(sales.title, "Global");
+    assert_eq!(sales.logo.as_deref(), Some("/static/global.svg"));
+    assert_eq!(sales.limits.timeout, Some(Duration::from_millis(100)));
+    assert_eq!(sales.limits.memory_mib, Some(40));
+    assert_eq!(sales.grants("hello"), ["kv".to_string()]);
+    assert_eq!(sales.grants("queue-stats"), ["contact-center".to_string()]);
+    assert_eq!(sales.required_collaboration, ["microsoft-teams"]);
+    // An overlay widget without limits gets the overlay's, then the global's.
+    let q = &sup.pages[0].widgets[0];
+    assert_eq!(q.limits.timeout, Some(Duration::from_millis(100)));
+    assert_eq!(q.limits.memory_mib, Some(40));
+}
+
+#[test]
+fn overlay_mistakes_are_reported() {
+    // `extends` needs teams, and names the global layout.
+    let src = "title = \"x\"\nextends = \"global\"\n";
+    let c = run(src);
+    assert_eq!(
+        pos(&c, src, "only a team layout can extend the global layout"),
+        (2, 11)
+    );
+    let src = "teams = [\"sales\"]\nextends = \"base\"\n";
+    let c = run(src);
+    let d = find(&c, "unknown layout `base` in `extends`");
+    assert_eq!(d.line_col(src), (2, 11));
+    // Alone, an overlay has nothing to extend.
+    let mut ls = layouts(&[("sales.toml", OVERLAY)]);
+    let found = compose::compose(&mut ls);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].1.message, "there is no global layout to extend");
+    assert_eq!(found[0].1.line_col(OVERLAY), (2, 11));
+    // An overlay tile on top of a global tile.
+    let clash = OVERLAY.replace("column = 9", "column = 3");
+    let mut ls = layouts(&[("global.toml", GLOBAL), ("sales.toml", &clash)]);
+    let found = compose::compose(&mut ls);
+    let msgs: Vec<&str> = found.iter().map(|(_, d)| d.message.as_str()).collect();
+    assert_eq!(
+        msgs, ["widget `s` overlaps widget `a` of a lower layer on page `home`"; 2],
+        "agent and supervisor-agent keep `a`"
+    );
+    assert_eq!(found[0].0, 1);
+    assert_eq!(
+        found[0].1.notes,
+        ["`a` (global.toml line 9) covers columns 1-4, rows 1-3"]
+    );
+}
+
+#[test]
+fn teams_the_contact_center_does_not_have_are_warned_about() {
+    let src = r#"title = "x"
+teams = ["sales", "suport"]
+[[supervisor.home.widgets]]
+id = "a"
+plugin = "hello"
+column = 1
+row = 1
+settings = { mode = "a" }
+visible = { teams = ["retention", "bling"] }
+"#;
+    let opts = ValidateOptions {
+        known_teams: Some(vec![
+            "sales".into(),
+            "support".into(),
+            "billing".into(),
+            "retention".into(),
+        ]),
+        ..ValidateOptions::default()
+    };
+    let c = check(Path::new("x.toml"), src, &catalog(), &opts);
+    assert!(c.layout.is_some(), "warnings only");
+    let d = find(&c, "no team `suport` in the contact center");
+    assert_eq!(d.line_col(src), (2, 19));
+    assert_eq!(d.help.as_deref(), Some("did you mean `support`?"));
+    let d = find(&c, "no team `bling` in the contact center");
+    assert_eq!(d.key_path, "supervisor.home.widgets[0].visible.teams[1]");
+    // Without the contact center's teams, nothing is said.
+    assert!(run(src).diagnostics.is_empty());
+}

@@ -289,10 +289,12 @@ mod tests {
             title: "Desk".into(),
             logo: None,
             teams: Vec::new(),
+            extends: None,
             required_collaboration: Vec::new(),
             limits: Limits::default(),
             plugins: Default::default(),
             roles: Default::default(),
+            sections: Default::default(),
         }
     }
 
@@ -311,6 +313,8 @@ mod tests {
             settings: Vec::new(),
             visible: Visibility::default(),
             limits: Limits::default(),
+            span: 0..0,
+            line: 1,
         });
         AssembledPage {
             id: "home".into(),
