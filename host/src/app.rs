@@ -356,6 +356,15 @@ impl Host {
         &self.sources
     }
 
+    /// The text of every layout's last good version (the one serving), by
+    /// name.
+    pub fn served_texts(&self) -> BTreeMap<String, String> {
+        self.last_good
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// How the last reload went.
     pub fn reload_status(&self) -> ReloadStatus {
         self.status
@@ -530,6 +539,7 @@ pub fn build(config: &HostConfig, sources: &[LayoutSource]) -> Result<Host, Star
         contact_center: contact_center.clone(),
         mail: Arc::new(HostMailer::new(&config.mail, &config.data_dir)?),
         stations: Arc::new(Registry::new(sessions.clone(), &config.auth)),
+        clock: Arc::new(crate::runtime::SystemClock),
     };
     let runtime = Arc::new(runtime(config, services)?);
     let (plugins, errors) = install_plugins(&runtime, config);

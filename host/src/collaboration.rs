@@ -258,6 +258,11 @@ impl Collaboration {
             .map_err(|e| {
                 let tracking_id = uuid::Uuid::new_v4().to_string();
                 tracing::error!(tracking_id = %tracking_id, plugin = %entry.plugin, "collaboration plugin failed: {e}");
+                crate::admin::journal().incident(
+                    &tracking_id,
+                    format!("collaboration tool {}", entry.plugin),
+                    e.to_string(),
+                );
                 CollabError::Failed(format!(
                     "The {} plugin failed. Share tracking ID {tracking_id} with your administrator.",
                     entry.plugin

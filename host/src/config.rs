@@ -86,6 +86,9 @@ pub struct HostConfig {
     /// The key that encrypts collaboration tokens at rest: a file holding
     /// 32 random bytes, created when missing. Default `<data_dir>/token.key`.
     pub token_key_file: Option<PathBuf>,
+    /// E-mail addresses of the users granted the admin role: they see the
+    /// status page (`/admin/status`). Default: the demo supervisor.
+    pub admins: Vec<String>,
 }
 
 /// One collaboration auth plugin users can connect to.
@@ -269,11 +272,17 @@ impl Default for HostConfig {
             mail: MailConfig::default(),
             collaboration: vec![CollaborationConfig::microsoft_teams()],
             token_key_file: None,
+            admins: vec!["supervisor@example.com".into()],
         }
     }
 }
 
 impl HostConfig {
+    /// Whether the user with this e-mail address has the admin role.
+    pub fn is_admin(&self, email: &str) -> bool {
+        self.admins.iter().any(|a| a.eq_ignore_ascii_case(email))
+    }
+
     /// Reads a host config file. Relative paths in it are taken relative to
     /// the file's directory.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {

@@ -15,6 +15,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use crate::admin::{Failure, journal};
 use crate::contact_center::{AgentState, ContactCenter, DataError, OwnState};
 use crate::health::{Gate, Health};
 use crate::layout::{Layout, Page, Role, RoleDesk, Widget};
@@ -519,6 +520,12 @@ impl Desktop {
         )
         .record(started.elapsed().as_secs_f64());
         if let Some(kind) = kind {
+            let failure = match kind {
+                "error" => Failure::Error,
+                "timeout" => Failure::Timeout,
+                _ => Failure::Crash,
+            };
+            journal().widget_failure(&widget.id, &widget.plugin, failure);
             metrics::counter!(
                 "deskhost_widget_failures_total",
                 "widget" => widget.id.clone(),
@@ -536,8 +543,13 @@ impl Desktop {
                 other => format!("This widget {other}."),
             };
             let failure = self.failure(&widget, reason);
-            if !matches!(e, CallError::Widget(_)) {
-                self.health.failure(&health_key, &failure.tracking_id);
+            if !matches!(e, CallError::Widget(_))
+                && self
+                    .health
+                    .failure(&health_key, &failure.tracking_id)
+                    .is_some()
+            {
+                journal().widget_failure(&widget.id, &widget.plugin, Failure::Quarantine);
             }
             failure
         });
@@ -560,6 +572,14 @@ impl Desktop {
             version = %widget.version,
             tracking_id = %tracking_id,
             "widget failed: {reason}"
+        );
+        journal().incident(
+            &tracking_id,
+            format!(
+                "widget {} ({} {})",
+                widget.id, widget.plugin, widget.version
+            ),
+            &reason,
         );
         TileError {
             reason,

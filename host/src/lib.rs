@@ -10,6 +10,8 @@
 //! - [`layout`]: layout files, their validation and diagnostics;
 //! - [`desktop`]: assembling a page for a viewer from layout and plugins;
 //! - [`health`]: quarantine of widgets that keep failing;
+//! - [`admin`]: the admin status page's report and the journal of
+//!   tracking IDs;
 //! - [`web`]: the HTTP server and the HTML of the desktop;
 //! - [`contact_center`]: contact-center data and its simulator;
 //! - [`watch`]: hot reload of layouts and plugins;
@@ -21,6 +23,7 @@
 //! - [`app`]: wiring it all from the host config;
 //! - [`store`]: persistent storage (SQLite).
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod collaboration;

@@ -538,6 +538,25 @@ async fn the_banner_appears_when_a_widget_fails_and_clears_when_the_admin_fixes_
         .await
         .unwrap();
     assert_eq!(marker, serde_json::json!(7), "the page was reloaded");
+    // The admin's status page, from the profile menu: the failure's
+    // tracking ID is there, and the page passes the WCAG checks.
+    chrome
+        .wait_for("//summary[@aria-label='Profile: Dana Supervisor']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    chrome
+        .wait_for("//a[normalize-space()='Status']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    chrome.wait_for("//h1[normalize-space()='Status']").await;
+    chrome.wait_text("the hostile widget failed on purpose").await;
+    chrome.screenshot("admin-status").await;
+    let violations = accessibility_violations(&chrome).await;
+    assert!(violations.is_empty(), "status page: {violations:#?}");
     chrome.close().await;
 }
 

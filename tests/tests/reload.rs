@@ -187,3 +187,108 @@ async fn open_pages_are_told_to_refresh_when_the_structure_changes() {
         }
     }
 }
+
+/// The text between `start` and the next `end` after it.
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start:?} in {text}"))
+        + start.len();
+    let len = text[from..].find(end).unwrap();
+    &text[from..from + len]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_page_shows_admins_what_is_served_and_what_went_wrong() {
+    let s = setup();
+    let server = TestServer::start_config(vec![s.layout.clone()], vec![s.plugins.clone()]).await;
+
+    // Only admins (the demo supervisor, by default) get the page.
+    let (status, _) = server.browser().get("/admin/status").await;
+    assert_eq!(status, 200, "not signed in: the sign-in page");
+    let mut sup1 = server
+        .sign_in("sup1@example.com", deskhost_e2e::DESKTOP)
+        .await;
+    let (status, body) = sup1.get("/admin/status").await;
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("add your e-mail address to `admins`"),
+        "{body}"
+    );
+    let (_, home) = sup1.get("/").await;
+    assert!(!home.contains("href=\"/admin/status\""));
+
+    let mut dana = server.supervisor().await;
+    let (_, home) = dana.get("/").await;
+    assert!(
+        home.contains("href=\"/admin/status\""),
+        "the profile menu links it"
+    );
+    let tracking = between(&home, "Tracking ID: <code>", "</code>").to_owned();
+    let (status, page) = dana.get("/admin/status").await;
+    assert_eq!(status, 200);
+    // The layout and the plugin with their content hashes.
+    let layout_hash = deskhost::runtime::content_hash(LAYOUT.as_bytes());
+    assert!(page.contains(&format!("title=\"{layout_hash}\"")), "{page}");
+    assert!(page.contains("serving the file"));
+    let wasm = std::fs::read(s.plugins.join("hostile/plugin.wasm")).unwrap();
+    let plugin_hash = deskhost::runtime::content_hash(&wasm);
+    assert!(page.contains(&format!("title=\"{plugin_hash}\"")), "{page}");
+    assert!(page.contains("hostile 0.1.0"));
+    // The failing widget: counted, and its tracking ID with the cause.
+    assert!(page.contains(&format!("<code>{tracking}</code>")), "{page}");
+    assert!(page.contains("the hostile widget failed on purpose"));
+    let json: serde_json::Value =
+        serde_json::from_str(&dana.get("/admin/status.json").await.1).unwrap();
+    assert_eq!(json["layouts"][0]["hash"], layout_hash.as_str());
+    let counts = json["widgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w[0] == "one" && w[1] == "hostile")
+        .unwrap_or_else(|| panic!("{json:#}"));
+    assert!(counts[2]["errors"].as_u64().unwrap() >= 1, "{counts}");
+
+    // A rejected change: the diagnostics, and the file that is not served.
+    std::fs::write(&s.layout, LAYOUT.replace("column = 1", "colum = 1")).unwrap();
+    reloads(&server, 1).await;
+    let (_, page) = dana.get("/admin/status").await;
+    assert!(
+        page.contains("rejected: the last good version keeps serving"),
+        "{page}"
+    );
+    assert!(page.contains("unknown key `colum`"), "{page}");
+    assert!(page.contains("changed on disk and not valid"), "{page}");
+    assert!(
+        page.contains(&format!("title=\"{layout_hash}\"")),
+        "still the old one"
+    );
+
+    // A deleted file: said in the problems and the layout's row.
+    std::fs::remove_file(&s.layout).unwrap();
+    reloads(&server, 2).await;
+    let (_, page) = dana.get("/admin/status").await;
+    assert!(
+        page.contains("missing: the last good version is serving"),
+        "{page}"
+    );
+    assert!(
+        page.contains("is missing; its last good version keeps serving until a valid file is back"),
+        "{page}"
+    );
+    drop(s.dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_page_names_a_required_tool_the_host_does_not_set_up() {
+    let server = TestServer::start_changed(&deskhost_e2e::layout("teams-required.toml"), |c| {
+        c.collaboration.clear();
+    })
+    .await;
+    let mut dana = server.supervisor().await;
+    let (_, page) = dana.get("/admin/status").await;
+    assert!(
+        page.contains("requires the collaboration tool `microsoft-teams`, which the host config does not set up"),
+        "{page}"
+    );
+}

@@ -498,6 +498,7 @@ fn hash_token(token: &str) -> Vec<u8> {
 fn tracking(cause: &str) -> AuthError {
     let tracking_id = uuid::Uuid::new_v4().to_string();
     tracing::error!(tracking_id = %tracking_id, "sign-in failed: {cause}");
+    crate::admin::journal().incident(&tracking_id, "sign-in", cause);
     AuthError::Unavailable { tracking_id }
 }
 
@@ -1176,6 +1177,11 @@ impl Auth {
         let reason: String = reason.chars().take(200).collect();
         let user = session.user().map(|u| u.id.as_str()).unwrap_or_default();
         tracing::error!(tracking_id = %tracking_id, user, "desktop telephony failed: {reason}");
+        crate::admin::journal().incident(
+            &tracking_id,
+            format!("desktop telephony of {user}"),
+            &reason,
+        );
         if let Some(v) = session.viewer()
             && v.role != Role::Supervisor
             && let Err(e) = self.contact_center.set_rona(&v.user_id)

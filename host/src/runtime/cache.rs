@@ -39,8 +39,7 @@ impl CompileCache {
 
     /// The cache file for `wasm`.
     fn path_for(&self, dir: &Path, wasm: &[u8]) -> PathBuf {
-        let digest = hex::encode(Sha256::digest(wasm));
-        dir.join(format!("{digest}-{}.cwasm", self.engine_key))
+        dir.join(format!("{}-{}.cwasm", content_hash(wasm), self.engine_key))
     }
 
     /// Loads `wasm` from the cache, or compiles it and stores the result.
@@ -66,6 +65,11 @@ impl CompileCache {
         }
         Ok((component, Origin::Compiled))
     }
+}
+
+/// sha256 of `bytes`, in hex.
+pub fn content_hash(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }
 
 fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -25,6 +25,8 @@ pub struct Frame {
     /// Whether the user signed in with desktop telephony (the page then
     /// starts the browser's microphone).
     pub desktop_telephony: bool,
+    /// Whether the user has the admin role (the menu links the status page).
+    pub admin: bool,
 }
 
 fn state_label(s: AgentState) -> &'static str {
@@ -186,6 +188,9 @@ pub fn page(
                             p { strong { (viewer.display_name) } }
                             p.note { (role_label(viewer.role)) @if let Some(t) = &viewer.team { " · " (t) } }
                             p { a href="/profile" { "Profile settings" } }
+                            @if frame.admin {
+                                p { a href="/admin/status" { "Status" } }
+                            }
                             form method="post" action="/sign-out" {
                                 input type="hidden" name="csrf" value=(frame.csrf);
                                 button type="submit" { "Sign out" }

@@ -3,6 +3,7 @@
 //! they turn a request into a signed-in [`Viewer`] (from the session
 //! cookie) and a call on the [`Desktop`] or [`Auth`], then render HTML.
 
+pub mod admin;
 pub mod assets;
 pub mod html;
 pub mod live;
@@ -89,6 +90,8 @@ pub fn router(state: AppState) -> Router {
             post(profile::disconnect),
         )
         .route("/collaboration/{plugin}/callback", get(profile::callback))
+        .route("/admin/status", get(admin::show))
+        .route("/admin/status.json", get(admin::json))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .route("/static/{file}", get(static_file))
@@ -191,6 +194,9 @@ async fn render_page(state: &AppState, signed_in: SignedIn, page_id: &str) -> Re
         viewer,
     } = signed_in;
     let csrf = session.data.csrf.clone();
+    let admin = session
+        .user()
+        .is_some_and(|u| state.host.config().is_admin(&u.email));
     let desktop_telephony = matches!(
         &session.data.step,
         crate::auth::Step::Active { station, .. } if station.telephony == crate::auth::Telephony::Desktop
@@ -221,6 +227,7 @@ async fn render_page(state: &AppState, signed_in: SignedIn, page_id: &str) -> Re
         csrf,
         notice,
         desktop_telephony,
+        admin,
     };
     match desktop.page(&viewer, page_id).await {
         Some(p) => Html(

@@ -141,17 +141,22 @@ pub async fn show(
     let collab = state.host.collaboration().clone();
     let auth = state.auth.clone();
     let user = viewer.user_id.clone();
-    let required = q.required.is_some();
+    // Only the tools the user's layout requires and they have not
+    // connected are named.
+    let required = q.required.is_some().then(|| {
+        state
+            .desktop_for(&viewer)
+            .layout()
+            .required_collaboration
+            .clone()
+    });
     let (tools, notice) = blocking(move || {
         let notice = auth.take_notice(&mut session);
         let tools = collab.summaries(&user);
         let notice = notice.or_else(|| {
-            required.then(|| {
-                let names: Vec<&str> = tools
-                    .iter()
-                    .filter(|t| t.state != CollabState::Success)
-                    .map(|t| t.name.as_str())
-                    .collect();
+            let missing = collab.missing(&user, &required?);
+            (!missing.is_empty()).then(|| {
+                let names: Vec<&str> = missing.iter().map(|t| t.name.as_str()).collect();
                 format!(
                     "Your administrator requires {} before you use the desktop. Click Retry to connect.",
                     names.join(" and ")
