@@ -6,6 +6,7 @@
 
 pub mod auth;
 mod cache;
+pub use cache::content_hash;
 pub mod collab;
 pub mod host;
 pub mod manifest;
@@ -84,6 +85,8 @@ pub struct LoadedPlugin {
     pub source: String,
     /// Whether its compiled code came from the cache.
     pub origin: Origin,
+    /// sha256 of its component, in hex: what exactly is installed.
+    pub hash: String,
     pre: Pre,
     id: Arc<str>,
 }
@@ -260,6 +263,7 @@ impl Runtime {
             },
             source: origin.to_owned(),
             origin: origin_kind,
+            hash: cache::content_hash(wasm),
             pre,
             id: manifest.id.as_str().into(),
         };
