@@ -30,6 +30,9 @@ fn main() {
         "tests/plugins",
         "sdk/src",
         "sdk/wit",
+        // Frozen older versions of the WIT package, which compatibility
+        // test plugins are built against.
+        "sdk/wit-archive",
         "sdk/Cargo.toml",
         "Cargo.lock",
     ] {

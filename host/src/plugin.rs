@@ -8,7 +8,7 @@ use semver::{Version, VersionReq};
 use serde::{Deserialize, Serialize};
 
 /// The version of the `deskhost:plugin` WIT package this host implements.
-pub const HOST_API_VERSION: Version = Version::new(0, 1, 0);
+pub const HOST_API_VERSION: Version = Version::new(0, 1, 1);
 
 /// Capabilities an admin can grant to a plugin, with what each allows.
 /// Everything not listed here is denied; log and clock need no grant.

@@ -21,9 +21,9 @@ pub mod bindings {
         path: "wit",
         world: "collaboration-auth",
         with: {
-            "deskhost:plugin/types@0.1.0": crate::bindings::deskhost::plugin::types,
-            "deskhost:plugin/log@0.1.0": crate::bindings::deskhost::plugin::log,
-            "deskhost:plugin/clock@0.1.0": crate::bindings::deskhost::plugin::clock,
+            "deskhost:plugin/types@0.1.1": crate::bindings::deskhost::plugin::types,
+            "deskhost:plugin/log@0.1.1": crate::bindings::deskhost::plugin::log,
+            "deskhost:plugin/clock@0.1.1": crate::bindings::deskhost::plugin::clock,
         },
         pub_export_macro: true,
         export_macro_name: "__export_collaboration_auth",

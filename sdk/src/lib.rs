@@ -1,7 +1,7 @@
 //! # deskhost-sdk
 //!
 //! Everything a widget plugin for deskhost depends on: the WIT package
-//! `deskhost:plugin@0.1.0` (in `wit/`), its generated bindings, a builder for
+//! `deskhost:plugin@0.1.1` (in `wit/`), its generated bindings, a builder for
 //! views, typed settings through serde, and [`export_widget!`], which turns a
 //! type implementing [`Widget`] into a WebAssembly component export.
 //!
@@ -65,7 +65,7 @@ pub use bindings::deskhost::plugin::types::{
 };
 
 /// The version of the WIT package this SDK was built against.
-pub const API_VERSION: &str = "0.1.0";
+pub const API_VERSION: &str = "0.1.1";
 
 /// What a plugin usually imports: `use deskhost_sdk::prelude::*;`.
 pub mod prelude {
@@ -158,4 +158,64 @@ macro_rules! export_widget {
         #[cfg(target_arch = "wasm32")]
         $crate::bindings::__export_widget_plugin!(__DeskhostWidgetExport with_types_in $crate::bindings);
     };
+}
+
+#[cfg(test)]
+mod tests {
+    /// `API_VERSION` is the version of the package in `wit/`, and that
+    /// version is in the changelog.
+    #[test]
+    fn api_version_matches_the_wit_package_and_the_changelog() {
+        let wit = include_str!("../wit/widget.wit");
+        let package = format!("package deskhost:plugin@{};", super::API_VERSION);
+        assert!(
+            wit.lines().any(|l| l.trim() == package),
+            "wit/widget.wit does not declare `{package}`"
+        );
+        let changelog = include_str!("../wit/CHANGELOG.md");
+        assert!(
+            changelog.contains(&format!("## {}", super::API_VERSION)),
+            "wit/CHANGELOG.md has no section for {}",
+            super::API_VERSION
+        );
+    }
+
+    /// Every frozen version in `wit-archive/` is a package of that version,
+    /// older than the live one and in the changelog.
+    #[test]
+    fn archived_versions_are_older_and_in_the_changelog() {
+        let live: Vec<u64> = super::API_VERSION
+            .split('.')
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let changelog = include_str!("../wit/CHANGELOG.md");
+        let archive = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("wit-archive");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&archive).unwrap() {
+            let dir = entry.unwrap().path();
+            let version = dir.file_name().unwrap().to_string_lossy().into_owned();
+            let parsed: Vec<u64> = version.split('.').map(|n| n.parse().unwrap()).collect();
+            assert!(
+                parsed < live,
+                "wit-archive/{version} is not older than {live:?}"
+            );
+            assert!(
+                changelog.contains(&format!("## {version}")),
+                "wit/CHANGELOG.md has no section for {version}"
+            );
+            let package = format!("package deskhost:plugin@{version};");
+            let declares = std::fs::read_dir(&dir).unwrap().any(|f| {
+                std::fs::read_to_string(f.unwrap().path())
+                    .unwrap()
+                    .lines()
+                    .any(|l| l.trim() == package)
+            });
+            assert!(
+                declares,
+                "wit-archive/{version} does not declare `{package}`"
+            );
+            seen += 1;
+        }
+        assert!(seen > 0, "wit-archive/ is empty");
+    }
 }

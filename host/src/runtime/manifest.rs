@@ -99,7 +99,35 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("needs host API `^0.2`"), "{err}");
-        assert!(err.contains("provides deskhost:plugin 0.1.0"), "{err}");
+        assert!(err.contains("provides deskhost:plugin 0.1.1"), "{err}");
+    }
+
+    #[test]
+    fn api_ranges_follow_the_compatibility_policy() {
+        // What sdk/API-STABILITY.md promises: a plugin built against any
+        // older 0.1.x (`^0.1`, `^0.1.0`) loads on this host; one that needs
+        // a newer 0.1.x or another minor of 0.x is refused, naming both
+        // versions.
+        let manifest = |api: &str| {
+            Manifest::parse(
+                &format!("id = \"p\"\nversion = \"1.0.0\"\nkind = \"widget\"\napi = \"{api}\"\n"),
+                "plugins/p",
+            )
+        };
+        for accepted in ["^0.1", "^0.1.0", "^0.1.1", "~0.1", ">=0.1.0, <0.2.0"] {
+            assert!(manifest(accepted).is_ok(), "`{accepted}` refused");
+        }
+        for refused in ["^0.1.2", "^0.2", "^1", "=0.1.0"] {
+            let err = manifest(refused).unwrap_err();
+            assert!(
+                err.contains(&format!("needs host API `{refused}`")),
+                "{refused}: {err}"
+            );
+            assert!(
+                err.contains(&format!("provides deskhost:plugin {HOST_API_VERSION}")),
+                "{refused}: {err}"
+            );
+        }
     }
 
     #[test]
