@@ -4,7 +4,9 @@
 //!
 //! First-party plugins are embedded in the binary (the desktop's embedded
 //! defaults); test plugins are laid out as plugin directories whose path the
-//! tests read from `DESKHOST_TEST_PLUGINS_DIR`.
+//! tests read from `DESKHOST_TEST_PLUGINS_DIR`, except those named
+//! `refused-*`, which the host must refuse to install: they go to
+//! `DESKHOST_REFUSED_PLUGINS_DIR`, so that they do not spoil the others.
 //!
 //! The plugins are built by a nested `cargo build --target wasm32-wasip2` into
 //! their own target directory (`target/wasm-plugins`), so the outer build's
@@ -71,8 +73,14 @@ fn main() {
 
     // Test plugins: plugin directories on disk.
     let test_dir = out.join("test-plugins");
+    let refused_dir = out.join("refused-plugins");
     for (name, dir) in &test_plugins {
-        let dest = test_dir.join(name);
+        let parent = if name.starts_with("refused-") {
+            &refused_dir
+        } else {
+            &test_dir
+        };
+        let dest = parent.join(name);
         fs::create_dir_all(&dest).unwrap();
         fs::copy(dir.join("plugin.toml"), dest.join("plugin.toml")).unwrap();
         fs::copy(wasm_dir.join(wasm_file(name)), dest.join("plugin.wasm")).unwrap();
@@ -80,6 +88,10 @@ fn main() {
     println!(
         "cargo:rustc-env=DESKHOST_TEST_PLUGINS_DIR={}",
         test_dir.display()
+    );
+    println!(
+        "cargo:rustc-env=DESKHOST_REFUSED_PLUGINS_DIR={}",
+        refused_dir.display()
     );
 }
 

@@ -114,6 +114,10 @@ impl AssembledPage {
     }
 }
 
+/// How long past its deadline a call may take before the page stops
+/// waiting for it (the epoch ticker's resolution, with room to spare).
+const HOST_CALL_GRACE: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Most cached views kept; past this the cache starts over.
 const MAX_CACHED_VIEWS: usize = 20_000;
 
@@ -489,7 +493,8 @@ impl Desktop {
         // Read before the call: a change during the call makes the view stale.
         let data_version = self.data_version(&widget);
         let started = Instant::now();
-        let outcome = tokio::task::spawn_blocking(move || {
+        let deadline = limits.timeout + HOST_CALL_GRACE;
+        let call = tokio::task::spawn_blocking(move || {
             let call = Call {
                 widget: &w.id,
                 grants,
@@ -501,9 +506,16 @@ impl Desktop {
                 Some(a) => runtime.on_action(&plugin, &call, a),
                 None => runtime.render(&plugin, &call),
             }
-        })
-        .await
-        .unwrap_or_else(|e| Err(CallError::Trap(format!("the host's worker failed: {e}"))));
+        });
+        // The epoch deadline stops guest code, but not a host function the
+        // plugin called (a slow data source): the page does not wait for
+        // it. The abandoned call traps at its next epoch check once the
+        // host function returns, and its result is dropped.
+        let outcome = match tokio::time::timeout(deadline, call).await {
+            Ok(joined) => joined
+                .unwrap_or_else(|e| Err(CallError::Trap(format!("the host's worker failed: {e}")))),
+            Err(_) => Err(CallError::Timeout(limits.timeout)),
+        };
         let kind = match &outcome {
             Ok(_) => None,
             Err(CallError::Widget(_)) => Some("error"),

@@ -46,6 +46,9 @@ pub mod embedded {
     /// Directory of the test plugins that `build.rs` builds (one plugin
     /// directory each). Used by the test suites.
     pub const TEST_PLUGINS_DIR: &str = env!("DESKHOST_TEST_PLUGINS_DIR");
+    /// Test plugins the host must refuse to install (`tests/plugins/refused-*`),
+    /// one directory each.
+    pub const REFUSED_PLUGINS_DIR: &str = env!("DESKHOST_REFUSED_PLUGINS_DIR");
 }
 
 /// The current Unix time in milliseconds.

@@ -371,8 +371,8 @@ fn check(config: &HostConfig, paths: Vec<PathBuf>, format: Format) -> ExitCode {
                     use std::io::IsTerminal;
                     let report = layout::render_text(
                         &checked.diagnostics,
-                        &name,
-                        &text,
+                        name,
+                        text,
                         std::io::stdout().is_terminal(),
                     );
                     print_out(report.trim_end_matches('\n'));
@@ -381,7 +381,7 @@ fn check(config: &HostConfig, paths: Vec<PathBuf>, format: Format) -> ExitCode {
             Format::Json => json.push(serde_json::json!({
                 "path": name,
                 "valid": !checked.has_errors(),
-                "diagnostics": layout::render_json(&checked.diagnostics, &name, &text),
+                "diagnostics": layout::render_json(&checked.diagnostics, name, text),
             })),
         }
     }

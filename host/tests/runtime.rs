@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use deskhost::config::Limits;
 use deskhost::contact_center::Simulator;
-use deskhost::embedded::{EMBEDDED_PLUGINS, TEST_PLUGINS_DIR};
+use deskhost::embedded::{EMBEDDED_PLUGINS, REFUSED_PLUGINS_DIR, TEST_PLUGINS_DIR};
 use deskhost::runtime::{
     Call, CallError, CallLimits, LoadedPlugin, Origin, Runtime, Services, types,
 };
@@ -189,6 +189,21 @@ fn manifest_claiming_another_id_is_refused() {
         e.contains("says it is `hostile`, but plugin.toml says `hello`"),
         "{e}"
     );
+}
+
+#[test]
+fn a_plugin_importing_what_the_host_does_not_provide_is_refused_by_name() {
+    let rt = runtime();
+    let (loaded, errors) = rt.load_dir(Path::new(REFUSED_PLUGINS_DIR));
+    assert!(loaded.is_empty());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let e = errors[0].to_string();
+    assert!(e.contains("refused-unknown-import"), "names the plugin: {e}");
+    assert!(
+        e.contains("imports something this host does not provide"),
+        "{e}"
+    );
+    assert!(e.contains("test:vault/secrets"), "names the import: {e}");
 }
 
 #[test]

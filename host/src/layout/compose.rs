@@ -263,7 +263,7 @@ pub(super) type Cells = (u8, u8, u16, u16);
 /// Whether two tiles share a cell.
 pub(super) fn cells_overlap(a: Cells, b: Cells) -> bool {
     let ((ac, aw, ar, ah), (bc, bw, br, bh)) = (a, b);
-    ac <= bc + bw - 1 && bc <= ac + aw - 1 && ar <= br + bh - 1 && br <= ar + ah - 1
+    ac < bc + bw && bc < ac + aw && ar < br + bh && br < ar + ah
 }
 
 /// "columns 1-4, rows 1-3".
