@@ -36,6 +36,22 @@ pub trait StationRegistry: Send + Sync {
     fn taken(&self, user_id: &str, station_key: &str) -> bool;
 }
 
+/// Where plugins read the time: backs the `clock` import.
+pub trait Clock: Send + Sync {
+    /// Unix time in milliseconds.
+    fn now_ms(&self) -> u64;
+}
+
+/// The system's wall clock, the host's clock outside tests.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        crate::now_ms()
+    }
+}
+
 /// The host services plugins reach through their capabilities.
 #[derive(Clone)]
 pub struct Services {
@@ -47,6 +63,8 @@ pub struct Services {
     pub mail: Arc<dyn Mailer>,
     /// Backs the station providers' `station-registry` import.
     pub stations: Arc<dyn StationRegistry>,
+    /// Backs the `clock` import ([`SystemClock`] but in tests).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Services {
@@ -59,7 +77,13 @@ impl Services {
             contact_center,
             mail: Arc::new(crate::mail::NoMail),
             stations: Arc::new(NoStations),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// These services with plugins reading the time from `clock`.
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Services { clock, ..self }
     }
 }
 
@@ -208,14 +232,16 @@ impl log::Host for HostState {
 
 impl clock::Host for HostState {
     fn now(&mut self) -> u64 {
-        crate::now_ms()
+        self.services.clock.now_ms()
     }
 
     fn local_now(&mut self, time_zone: String) -> Result<clock::LocalTime, String> {
         let tz = jiff::tz::TimeZone::get(&time_zone).map_err(|_| {
             format!("unknown time zone `{time_zone}` (use an IANA name such as `Europe/Paris`)")
         })?;
-        let now = jiff::Timestamp::now().to_zoned(tz);
+        let now = jiff::Timestamp::from_millisecond(self.services.clock.now_ms() as i64)
+            .unwrap_or_else(|_| jiff::Timestamp::now())
+            .to_zoned(tz);
         let offset = now.offset().seconds();
         let abbreviation = now
             .time_zone()

@@ -25,8 +25,8 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 
 use cache::CompileCache;
 pub use cache::Origin;
+pub use host::{Clock, Services, StationRegistry, SystemClock, types};
 use host::{HostState, WidgetPlugin, WidgetPluginPre};
-pub use host::{Services, StationRegistry, types};
 use manifest::{Manifest, PluginKind};
 
 use crate::config::Limits;
