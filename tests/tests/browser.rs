@@ -553,7 +553,9 @@ async fn the_banner_appears_when_a_widget_fails_and_clears_when_the_admin_fixes_
         .await
         .unwrap();
     chrome.wait_for("//h1[normalize-space()='Status']").await;
-    chrome.wait_text("the hostile widget failed on purpose").await;
+    chrome
+        .wait_text("the hostile widget failed on purpose")
+        .await;
     chrome.screenshot("admin-status").await;
     let violations = accessibility_violations(&chrome).await;
     assert!(violations.is_empty(), "status page: {violations:#?}");
@@ -658,9 +660,18 @@ async fn signing_in_works_with_the_keyboard_alone() {
     chrome.close().await;
 }
 
-/// What has the focus: tag, id, accessible name (label, aria-label or
-/// text) and the tile it is in.
-async fn focused(chrome: &Chrome) -> (String, String, String, String) {
+/// What has the focus.
+#[derive(Debug, Clone, PartialEq)]
+struct Stop {
+    tag: String,
+    id: String,
+    /// Accessible name: label, aria-label or text.
+    name: String,
+    /// The id of the tile it is in, if any.
+    tile: String,
+}
+
+async fn focused(chrome: &Chrome) -> Stop {
     let v = chrome
         .client
         .execute(
@@ -674,7 +685,12 @@ async fn focused(chrome: &Chrome) -> (String, String, String, String) {
         .await
         .unwrap();
     let s = |i: usize| v[i].as_str().unwrap_or_default().to_owned();
-    (s(0), s(1), s(2), s(3))
+    Stop {
+        tag: s(0),
+        id: s(1),
+        name: s(2),
+        tile: s(3),
+    }
 }
 
 async fn press(chrome: &Chrome, key: impl std::fmt::Display) {
@@ -715,26 +731,29 @@ async fn the_home_page_is_usable_with_the_keyboard_alone() {
     for _ in 0..80 {
         press(&chrome, Key::Tab).await;
         let stop = focused(&chrome).await;
-        if stop.0 == "body" || stops.first() == Some(&stop) {
+        if stop.tag == "body" || stops.first() == Some(&stop) {
             break;
         }
         stops.push(stop);
     }
-    let position = |pred: &dyn Fn(&(String, String, String, String)) -> bool, what: &str| {
+    let position = |pred: &dyn Fn(&Stop) -> bool, what: &str| {
         stops
             .iter()
             .position(pred)
             .unwrap_or_else(|| panic!("{what} is not reachable with Tab; stops: {stops:#?}"))
     };
-    let skip = position(&|s| s.2 == "Skip to content", "the skip link");
-    let home = position(&|s| s.0 == "a" && s.2 == "Home" && s.3.is_empty(), "Home");
-    let state = position(&|s| s.1 == "agent-state", "the State selector");
-    let profile = position(&|s| s.2 == "Profile: Lee Lead", "the profile menu");
+    let skip = position(&|s| s.name == "Skip to content", "the skip link");
+    let home = position(
+        &|s| s.tag == "a" && s.name == "Home" && s.tile.is_empty(),
+        "Home",
+    );
+    let state = position(&|s| s.id == "agent-state", "the State selector");
+    let profile = position(&|s| s.name == "Profile: Lee Lead", "the profile menu");
     // Every tile, in reading order (row, then column), after the header.
     let mut tiles = Vec::new();
     for id in ["welcome", "kpis", "team", "states", "queues", "news"] {
         let tile = format!("tile-{id}");
-        tiles.push(position(&|s| s.3 == tile, &tile));
+        tiles.push(position(&|s| s.tile == tile, &tile));
     }
     assert_eq!(skip, 0, "the skip link comes first: {stops:#?}");
     assert!(
@@ -744,10 +763,10 @@ async fn the_home_page_is_usable_with_the_keyboard_alone() {
     assert!(tiles.is_sorted(), "tiles in reading order: {stops:#?}");
     // Inside a tile: its controls and buttons.
     position(
-        &|s| s.0 == "select" && s.2 == "State" && s.3 == "tile-team",
+        &|s| s.tag == "select" && s.name == "State" && s.tile == "tile-team",
         "the team filter",
     );
-    let apply = position(&|s| s.2 == "Apply" && s.3 == "tile-team", "Apply");
+    let apply = position(&|s| s.name == "Apply" && s.tile == "tile-team", "Apply");
 
     // A tile action from the keyboard: filter the team tile, and the focus
     // stays on Apply in the re-rendered tile.
@@ -766,13 +785,13 @@ async fn the_home_page_is_usable_with_the_keyboard_alone() {
         .unwrap();
     for _ in 0..(apply
         - position(
-            &|s| s.0 == "select" && s.2 == "State" && s.3 == "tile-team",
+            &|s| s.tag == "select" && s.name == "State" && s.tile == "tile-team",
             "filter",
         ))
     {
         press(&chrome, Key::Tab).await;
     }
-    assert_eq!(focused(&chrome).await.2, "Apply");
+    assert_eq!(focused(&chrome).await.name, "Apply");
     press(&chrome, Key::Enter).await;
     chrome
         .wait_for(&format!(
@@ -780,7 +799,10 @@ async fn the_home_page_is_usable_with_the_keyboard_alone() {
         ))
         .await;
     let after = focused(&chrome).await;
-    assert_eq!((after.2.as_str(), after.3.as_str()), ("Apply", "tile-team"));
+    assert_eq!(
+        (after.name.as_str(), after.tile.as_str()),
+        ("Apply", "tile-team")
+    );
     chrome.screenshot("keyboard-tile-focus").await;
 
     // The state selector: arrowing does not change the state; Enter does.
@@ -823,12 +845,12 @@ async fn the_home_page_is_usable_with_the_keyboard_alone() {
         .await;
     summary.send_keys(&Key::Enter.to_string()).await.unwrap();
     press(&chrome, Key::Tab).await;
-    assert_eq!(focused(&chrome).await.2, "Profile settings");
+    assert_eq!(focused(&chrome).await.name, "Profile settings");
     press(&chrome, Key::Tab).await;
-    assert_eq!(focused(&chrome).await.2, "Sign out");
+    assert_eq!(focused(&chrome).await.name, "Sign out");
     chrome.screenshot("keyboard-profile-menu").await;
     press(&chrome, Key::Escape).await;
-    assert_eq!(focused(&chrome).await.2, "Profile: Lee Lead");
+    assert_eq!(focused(&chrome).await.name, "Profile: Lee Lead");
     assert!(!chrome.shown("//button[normalize-space()='Sign out']").await);
     chrome.close().await;
 }
