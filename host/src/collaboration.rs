@@ -130,7 +130,15 @@ pub struct Collaboration {
     /// One refresh at a time per (user, plugin): parallel tabs must not
     /// race a rotating refresh token into a failure.
     refreshing: Mutex<HashMap<(String, String), RefreshLock>>,
+    /// (user, plugin) found connected, until when: a layout that requires
+    /// the tool checks it on every page load, and this keeps the plugin
+    /// call off the page path for [`CONNECTED_FOR`].
+    connected: Mutex<HashMap<(String, String), std::time::Instant>>,
 }
+
+/// How long a tool found connected is taken as connected without asking
+/// its plugin again (a disconnect or failure forgets it at once).
+pub const CONNECTED_FOR: Duration = Duration::from_secs(30);
 
 /// Held while one refresh of a user's tokens for one plugin runs.
 type RefreshLock = Arc<Mutex<()>>;
@@ -189,6 +197,7 @@ impl Collaboration {
             call_timeout,
             pending: Mutex::new(HashMap::new()),
             refreshing: Mutex::new(HashMap::new()),
+            connected: Mutex::new(HashMap::new()),
         }
     }
 
@@ -337,7 +346,16 @@ impl Collaboration {
         }
     }
 
+    /// Forgets that the user's tool was found connected.
+    fn forget_connected(&self, user_id: &str, plugin: &str) {
+        self.connected
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(user_id.to_owned(), plugin.to_owned()));
+    }
+
     fn fail(&self, row: &mut TokenRow, reason: &str, keep_tokens: bool) {
+        self.forget_connected(&row.user_id, &row.plugin);
         row.status = "failed".into();
         row.reason = Some(reason.to_owned());
         if !keep_tokens {
@@ -359,10 +377,25 @@ impl Collaboration {
     /// Of the `required` tools, those the user has not connected (a tool
     /// the host config does not set up is logged and not required).
     pub fn missing(&self, user_id: &str, required: &[String]) -> Vec<Summary> {
+        let now = std::time::Instant::now();
         required
             .iter()
+            .filter(|plugin| {
+                let key = (user_id.to_owned(), plugin.to_string());
+                let connected = self.connected.lock().unwrap_or_else(|p| p.into_inner());
+                connected.get(&key).is_none_or(|until| *until <= now)
+            })
             .filter_map(|plugin| match self.entry(plugin) {
-                Ok(entry) => Some(self.summary(user_id, entry)),
+                Ok(entry) => {
+                    let summary = self.summary(user_id, entry);
+                    if summary.state == State::Success {
+                        self.connected
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert((user_id.to_owned(), plugin.clone()), now + CONNECTED_FOR);
+                    }
+                    Some(summary)
+                }
                 Err(_) => {
                     tracing::warn!(
                         plugin = %plugin,
@@ -619,6 +652,7 @@ impl Collaboration {
                 Err(e) => tracing::warn!("revoking at the provider failed: {e}"),
             }
         }
+        self.forget_connected(user_id, plugin);
         self.store
             .delete_token_row(user_id, plugin)
             .map_err(|e| CollabError::Failed(format!("cannot forget the connection: {e}")))?;

@@ -307,4 +307,11 @@ async fn a_layout_can_require_teams_after_station_credentials() {
     let (status, home) = dana.get("/").await;
     assert_eq!(status, 200);
     assert!(home.contains("<h1>Home</h1>"), "{home}");
+    // Page loads take the connection as known for a while; disconnecting
+    // forgets it at once.
+    assert_eq!(dana.get_once("/").await.status, 200);
+    dana.post("/profile/collaboration/microsoft-teams/disconnect", &[])
+        .await;
+    let a = dana.get_once("/").await;
+    assert_eq!(a.location.as_deref(), Some("/profile?required=1"));
 }
