@@ -34,6 +34,25 @@ async fn sign_in_to_station(chrome: &Chrome, email: &str, shot: Option<&str>) {
         .await;
 }
 
+/// Lee Lead, as supervisor and agent of Sales on `number`, to the desktop.
+async fn sign_in_as_lead_of_sales(chrome: &Chrome, number: &str) {
+    sign_in_to_station(chrome, "lead@example.com", None).await;
+    chrome
+        .field("Role")
+        .await
+        .select_by_label("Supervisor and Agent")
+        .await
+        .unwrap();
+    chrome
+        .field("Team")
+        .await
+        .select_by_label("Sales")
+        .await
+        .unwrap();
+    chrome.fill("Dial number/Extension", number).await;
+    chrome.click("Submit").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supervisor_signs_in_and_reaches_the_home_page() {
     let server = demo().await;
@@ -325,21 +344,7 @@ async fn live_updates_arrive_without_a_reload() {
 async fn sign_out_is_refused_during_a_conversation_then_allowed_when_idle() {
     let server = demo().await;
     let chrome = Chrome::open(&server.url, Options::default()).await;
-    sign_in_to_station(&chrome, "lead@example.com", None).await;
-    chrome
-        .field("Role")
-        .await
-        .select_by_label("Supervisor and Agent")
-        .await
-        .unwrap();
-    chrome
-        .field("Team")
-        .await
-        .select_by_label("Sales")
-        .await
-        .unwrap();
-    chrome.fill("Dial number/Extension", "+14155550107").await;
-    chrome.click("Submit").await;
+    sign_in_as_lead_of_sales(&chrome, "+14155550107").await;
     chrome.wait_for("//select[@id='agent-state']").await;
     let user = server.user_ids().pop().unwrap();
     server
@@ -709,21 +714,7 @@ async fn the_home_page_is_usable_with_the_keyboard_alone() {
     use fantoccini::key::Key;
     let server = demo().await;
     let chrome = Chrome::open(&server.url, Options::default()).await;
-    sign_in_to_station(&chrome, "lead@example.com", None).await;
-    chrome
-        .field("Role")
-        .await
-        .select_by_label("Supervisor and Agent")
-        .await
-        .unwrap();
-    chrome
-        .field("Team")
-        .await
-        .select_by_label("Sales")
-        .await
-        .unwrap();
-    chrome.fill("Dial number/Extension", "+14155550106").await;
-    chrome.click("Submit").await;
+    sign_in_as_lead_of_sales(&chrome, "+14155550106").await;
     chrome.wait_text("Agent states").await;
 
     // Tab through the whole page from the top, once round.

@@ -232,6 +232,34 @@ pub fn page(
     }
 }
 
+/// A page beside the desktop (Profile settings, Status): the header with
+/// the way back to the desktop, and `content` as its main part.
+pub fn side_page(
+    assets: &Assets,
+    title: &str,
+    csrf: Option<&str>,
+    who: Option<&str>,
+    main_class: &str,
+    content: Markup,
+) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(assets, &format!("{title} · Supervisor Desktop"), csrf))
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.topbar {
+                    a.brand href="/" { img src=(assets.logo_url) alt=""; span { "Supervisor Desktop" } }
+                    nav aria-label="Pages" { ul { li { a href="/" { "Back to the desktop" } } } }
+                    div.spacer {}
+                    @if let Some(name) = who { span.name { (name) } }
+                }
+                main id="main" class=(main_class) { (content) }
+            }
+        }
+    }
+}
+
 /// The `<head>` of every page: the title, the content-hashed stylesheet,
 /// icon and script, and the CSRF token for the page script's requests.
 pub fn head(assets: &Assets, title: &str, csrf: Option<&str>) -> Markup {

@@ -56,66 +56,59 @@ fn page(
     tools: &[Summary],
     notice: Option<&str>,
 ) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            (super::html::head(assets, "Profile settings · Supervisor Desktop", Some(csrf)))
-            body {
-                a.skip href="#main" { "Skip to content" }
-                header.topbar {
-                    a.brand href="/" { img src=(assets.logo_url) alt=""; span { "Supervisor Desktop" } }
-                    nav aria-label="Pages" { ul { li { a href="/" { "Back to the desktop" } } } }
-                    div.spacer {}
-                    span.name { (viewer.display_name) }
-                }
-                main id="main" class="profile-page" {
-                    h1 { "Profile settings" }
-                    @if let Some(n) = notice {
-                        div.notice role="alert" { p { (n) } }
-                    }
-                    @for t in tools {
-                        @let title_id = format!("collab-{}", t.plugin);
-                        section.profile-section aria-labelledby=(title_id) {
-                            h2 id=(title_id) { "Collaboration tools - " (t.name) }
-                            dl.key-values {
-                                dt { "User authentication" }
-                                dd {
-                                    span class=(match t.state { CollabState::Success => "badge tone-success", CollabState::Failed(_) | CollabState::Expired => "badge tone-danger", CollabState::NotConnected => "badge tone-neutral" }) role="status" {
-                                        (t.state.label())
-                                    }
-                                }
-                                @if let Some((name, email)) = &t.account {
-                                    dt { "Signed in as" }
-                                    dd { (name) @if !email.is_empty() { " (" (email) ")" } }
-                                }
-                                dt { "Last success" }
-                                dd { @match t.last_success_ms { Some(ms) => (when(ms)), None => "Never" } }
-                                @if let CollabState::Failed(reason) = &t.state {
-                                    dt { "Reason" }
-                                    dd.reason { (reason) }
-                                }
-                            }
-                            div.buttons {
-                                form method="post" action=(format!("/profile/collaboration/{}/retry", t.plugin)) {
-                                    input type="hidden" name="csrf" value=(csrf);
-                                    button.primary type="submit" aria-describedby=(title_id) { "Retry" }
-                                }
-                                @if t.state == CollabState::Success {
-                                    form method="post" action=(format!("/profile/collaboration/{}/disconnect", t.plugin)) {
-                                        input type="hidden" name="csrf" value=(csrf);
-                                        button type="submit" aria-describedby=(title_id) { "Disconnect" }
-                                    }
-                                }
-                            }
+    let content = html! {
+        h1 { "Profile settings" }
+        @if let Some(n) = notice {
+            div.notice role="alert" { p { (n) } }
+        }
+        @for t in tools {
+            @let title_id = format!("collab-{}", t.plugin);
+            section.profile-section aria-labelledby=(title_id) {
+                h2 id=(title_id) { "Collaboration tools - " (t.name) }
+                dl.key-values {
+                    dt { "User authentication" }
+                    dd {
+                        span class=(match t.state { CollabState::Success => "badge tone-success", CollabState::Failed(_) | CollabState::Expired => "badge tone-danger", CollabState::NotConnected => "badge tone-neutral" }) role="status" {
+                            (t.state.label())
                         }
                     }
-                    @if tools.is_empty() {
-                        p { "No collaboration tools are set up for this desktop." }
+                    @if let Some((name, email)) = &t.account {
+                        dt { "Signed in as" }
+                        dd { (name) @if !email.is_empty() { " (" (email) ")" } }
+                    }
+                    dt { "Last success" }
+                    dd { @match t.last_success_ms { Some(ms) => (when(ms)), None => "Never" } }
+                    @if let CollabState::Failed(reason) = &t.state {
+                        dt { "Reason" }
+                        dd.reason { (reason) }
+                    }
+                }
+                div.buttons {
+                    form method="post" action=(format!("/profile/collaboration/{}/retry", t.plugin)) {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button.primary type="submit" aria-describedby=(title_id) { "Retry" }
+                    }
+                    @if t.state == CollabState::Success {
+                        form method="post" action=(format!("/profile/collaboration/{}/disconnect", t.plugin)) {
+                            input type="hidden" name="csrf" value=(csrf);
+                            button type="submit" aria-describedby=(title_id) { "Disconnect" }
+                        }
                     }
                 }
             }
         }
-    }
+        @if tools.is_empty() {
+            p { "No collaboration tools are set up for this desktop." }
+        }
+    };
+    super::html::side_page(
+        assets,
+        "Profile settings",
+        Some(csrf),
+        Some(&viewer.display_name),
+        "profile-page",
+        content,
+    )
 }
 
 /// Query of `GET /profile`.
