@@ -524,6 +524,7 @@ impl Desktop {
             Err(CallError::StackOverflow) => Some("stack"),
             Err(CallError::Trap(_)) => Some("trap"),
             Err(CallError::Instantiate(_)) => Some("instantiate"),
+            Err(CallError::TooLarge(_)) => Some("too-large"),
         };
         metrics::histogram!(
             "deskhost_widget_render_seconds",

@@ -236,3 +236,87 @@ async fn metrics_count_requests_renders_and_failures() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markup_urls_and_invisible_controls_from_a_plugin_stay_inert_and_huge_views_are_refused() {
+    const LAYOUT: &str = r#"title = "Hostile strings"
+[[supervisor.home.widgets]]
+id = "inject"
+plugin = "hostile"
+column = 1
+row = 1
+width = 6
+height = 8
+settings = { mode = "inject" }
+[[supervisor.home.widgets]]
+id = "huge"
+plugin = "hostile"
+column = 7
+row = 1
+limits = { timeout = "5s" }
+settings = { mode = "huge" }
+[[supervisor.home.widgets]]
+id = "fine"
+plugin = "hostile"
+column = 7
+row = 4
+settings = { mode = "ok" }
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("strings.toml");
+    std::fs::write(&path, LAYOUT).unwrap();
+    // A slow machine must not turn the huge view into a timeout.
+    let server = TestServer::start_changed(&path, |c| {
+        c.limits.timeout = std::time::Duration::from_secs(5)
+    })
+    .await;
+    let mut dana = server.supervisor().await;
+    let (status, page) = dana.get("/").await;
+    assert_eq!(status, 200);
+
+    let inject = tile(&page, "inject");
+    // Shown as text, escaped.
+    assert!(
+        inject.contains("Heading &lt;script&gt;alert('pwned')&lt;/script&gt;"),
+        "{inject}"
+    );
+    assert!(
+        inject.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{inject}"
+    );
+    assert!(inject.contains("&lt;iframe"), "{inject}");
+    // Nothing of it is markup in the tile (the page's own script tag is
+    // the only one on the page).
+    for bad in ["<script", "<img", "<iframe", "<style", "<th onclick", "<b>"] {
+        assert!(!inject.contains(bad), "`{bad}` reached the page: {inject}");
+    }
+    assert_eq!(page.matches("<script").count(), 1, "{page}");
+    // Dangerous URLs are not links.
+    let lower = page.to_lowercase();
+    assert!(!lower.contains("href=\"javascript:"), "{inject}");
+    assert!(!lower.contains("href=\" javascript:"), "{inject}");
+    assert!(!lower.contains("href=\"data:"), "{inject}");
+    // Attribute values cannot be broken out of.
+    assert!(!page.contains("\" onmouseover=\"x"), "{inject}");
+    assert!(!page.contains("value=\"a\"><script>"), "{inject}");
+    // Invisible controls are gone; the visible text stays.
+    assert!(!page.contains('\u{202E}') && !page.contains('\u{200B}'));
+    assert!(inject.contains("zerowidth"), "{inject}");
+
+    // A 100,000-row view fills only its own tile with a clear reason.
+    let huge = tile(&page, "huge");
+    assert!(
+        huge.contains(
+            "This widget returned a view too large to show: a table or list of 100000 rows (at most 2000)."
+        ),
+        "{huge}"
+    );
+    assert!(huge.contains("Tracking ID"), "{huge}");
+    assert!(tile(&page, "fine").contains("hostile widget behaving"));
+    assert!(
+        page.len() < 200_000,
+        "the page stays small: {} bytes",
+        page.len()
+    );
+    drop(dir);
+}

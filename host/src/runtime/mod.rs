@@ -6,11 +6,11 @@
 
 pub mod auth;
 mod cache;
+pub mod sanitize;
 pub use cache::content_hash;
 pub mod collab;
 pub mod host;
 pub mod manifest;
-mod sanitize;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -66,6 +66,10 @@ pub enum CallError {
     /// The plugin could not be instantiated.
     #[error("could not start: {0}")]
     Instantiate(String),
+    /// The view was too large to show (see [`sanitize::MAX_ROWS`] and
+    /// the other caps).
+    #[error("returned a view too large to show: {0}")]
+    TooLarge(String),
 }
 
 /// Per-call limits.
@@ -466,10 +470,10 @@ impl Runtime {
             .instantiate(&mut store)
             .map_err(|e| classify(e, limits))?;
         match f(&instance, &mut store) {
-            Ok(Ok(mut view)) => {
-                sanitize::sanitize(&mut view);
-                Ok(view)
-            }
+            Ok(Ok(mut view)) => match sanitize::sanitize(&mut view).too_large() {
+                None => Ok(view),
+                Some(what) => Err(CallError::TooLarge(what)),
+            },
             Ok(Err(e)) => Err(CallError::Widget(e.message)),
             Err(e) => Err(classify(e, limits)),
         }

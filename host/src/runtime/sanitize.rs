@@ -24,85 +24,151 @@ fn clean(s: &mut String) {
     }
 }
 
-/// Removes invisible controls from every string of a view, in place
-/// (escaping already keeps markup out; this keeps spoofing out).
-pub fn sanitize(view: &mut View) {
-    fn stat(s: &mut Stat) {
-        clean(&mut s.label);
-        clean(&mut s.value);
-        s.unit.iter_mut().for_each(clean);
-        if let Some(t) = &mut s.trend {
-            clean(&mut t.label);
+/// How much a view holds, counted while it is cleaned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ViewSize {
+    /// Strings in it.
+    pub strings: usize,
+    /// Their total length in bytes.
+    pub bytes: usize,
+    /// Rows of its largest table, or entries of its longest list.
+    pub longest: usize,
+}
+
+/// Most strings a view may hold: a busy tile has a few thousand.
+pub const MAX_STRINGS: usize = 50_000;
+/// Most text a view may hold, in bytes.
+pub const MAX_BYTES: usize = 1 << 20;
+/// Most rows a table (or entries a list) may have: more cannot be read in
+/// a tile, and would only slow every page that shows it.
+pub const MAX_ROWS: usize = 2_000;
+
+impl ViewSize {
+    /// Why a view of this size is refused, if it is.
+    pub fn too_large(&self) -> Option<String> {
+        if self.longest > MAX_ROWS {
+            Some(format!(
+                "a table or list of {} rows (at most {MAX_ROWS})",
+                self.longest
+            ))
+        } else if self.strings > MAX_STRINGS {
+            Some(format!("{} strings (at most {MAX_STRINGS})", self.strings))
+        } else if self.bytes > MAX_BYTES {
+            Some(format!(
+                "{} KiB of text (at most {} KiB)",
+                self.bytes / 1024,
+                MAX_BYTES / 1024
+            ))
+        } else {
+            None
         }
     }
-    fn button(b: &mut Button) {
-        clean(&mut b.label);
+
+    fn clean(&mut self, s: &mut String) {
+        self.strings += 1;
+        self.bytes += s.len();
+        clean(s);
     }
-    fn link(l: &mut Link) {
-        clean(&mut l.label);
-        clean(&mut l.url);
+
+    fn entries(&mut self, n: usize) {
+        self.longest = self.longest.max(n);
+    }
+}
+
+/// Removes invisible controls from every string of a view, in place
+/// (escaping already keeps markup out; this keeps spoofing out), and
+/// measures it.
+pub fn sanitize(view: &mut View) -> ViewSize {
+    let mut size = ViewSize::default();
+    let z = &mut size;
+    fn stat(z: &mut ViewSize, s: &mut Stat) {
+        z.clean(&mut s.label);
+        z.clean(&mut s.value);
+        s.unit.iter_mut().for_each(|s| z.clean(s));
+        if let Some(t) = &mut s.trend {
+            z.clean(&mut t.label);
+        }
+    }
+    fn button(z: &mut ViewSize, b: &mut Button) {
+        z.clean(&mut b.label);
+    }
+    fn link(z: &mut ViewSize, l: &mut Link) {
+        z.clean(&mut l.label);
+        z.clean(&mut l.url);
     }
     for block in &mut view.blocks {
         match block {
-            Block::Heading(s) | Block::Text(s) => clean(s),
-            Block::Stat(s) => stat(s),
-            Block::Stats(list) => list.iter_mut().for_each(stat),
+            Block::Heading(s) | Block::Text(s) => z.clean(s),
+            Block::Stat(s) => stat(z, s),
+            Block::Stats(list) => {
+                z.entries(list.len());
+                list.iter_mut().for_each(|s| stat(z, s));
+            }
             Block::Table(t) => {
-                t.caption.iter_mut().for_each(clean);
-                t.columns.iter_mut().for_each(clean);
+                z.entries(t.rows.len());
+                t.caption.iter_mut().for_each(|s| z.clean(s));
+                t.columns.iter_mut().for_each(|s| z.clean(s));
                 for cell in t.rows.iter_mut().flatten() {
                     match cell {
-                        Cell::Text(s) => clean(s),
-                        Cell::Badge(b) => clean(&mut b.label),
-                        Cell::Button(b) => button(b),
-                        Cell::Link(l) => link(l),
+                        Cell::Text(s) => z.clean(s),
+                        Cell::Badge(b) => z.clean(&mut b.label),
+                        Cell::Button(b) => button(z, b),
+                        Cell::Link(l) => link(z, l),
                         Cell::Number(_) | Cell::Since(_) => {}
                     }
                 }
             }
             Block::Items(items) => {
+                z.entries(items.len());
                 for i in items {
-                    clean(&mut i.text);
-                    i.detail.iter_mut().for_each(clean);
+                    z.clean(&mut i.text);
+                    i.detail.iter_mut().for_each(|s| z.clean(s));
                 }
             }
             Block::KeyValues(kv) => {
+                z.entries(kv.len());
                 for p in kv {
-                    clean(&mut p.key);
-                    clean(&mut p.value);
+                    z.clean(&mut p.key);
+                    z.clean(&mut p.value);
                 }
             }
-            Block::Progress(p) => clean(&mut p.label),
+            Block::Progress(p) => z.clean(&mut p.label),
             Block::Chart(c) => {
-                c.title.iter_mut().for_each(clean);
-                c.unit.iter_mut().for_each(clean);
-                c.points.iter_mut().for_each(|p| clean(&mut p.label));
+                z.entries(c.points.len());
+                c.title.iter_mut().for_each(|s| z.clean(s));
+                c.unit.iter_mut().for_each(|s| z.clean(s));
+                c.points.iter_mut().for_each(|p| z.clean(&mut p.label));
             }
-            Block::Badge(b) => clean(&mut b.label),
-            Block::Link(l) => link(l),
-            Block::Buttons(bs) => bs.iter_mut().for_each(button),
+            Block::Badge(b) => z.clean(&mut b.label),
+            Block::Link(l) => link(z, l),
+            Block::Buttons(bs) => {
+                z.entries(bs.len());
+                bs.iter_mut().for_each(|b| button(z, b));
+            }
             Block::Input(i) => {
-                clean(&mut i.label);
-                clean(&mut i.value);
-                i.placeholder.iter_mut().for_each(clean);
+                z.clean(&mut i.label);
+                z.clean(&mut i.value);
+                i.placeholder.iter_mut().for_each(|s| z.clean(s));
             }
             Block::Select(s) => {
-                clean(&mut s.label);
+                z.entries(s.options.len());
+                z.clean(&mut s.label);
                 for o in &mut s.options {
-                    clean(&mut o.label);
+                    z.clean(&mut o.label);
                 }
             }
             Block::Alert(a) => {
-                a.title.iter_mut().for_each(clean);
-                clean(&mut a.message);
+                a.title.iter_mut().for_each(|s| z.clean(s));
+                z.clean(&mut a.message);
             }
             Block::Empty(e) => {
-                clean(&mut e.title);
-                e.message.iter_mut().for_each(clean);
+                z.clean(&mut e.title);
+                e.message.iter_mut().for_each(|s| z.clean(s));
             }
-            Block::Duration(d) => clean(&mut d.label),
+            Block::Duration(d) => z.clean(&mut d.label),
         }
     }
+    size
 }
 
 #[cfg(test)]
@@ -122,5 +188,44 @@ mod tests {
         assert!(matches!(&v.blocks[0], Block::Text(t) if t == "invoicefdp.exe"));
         assert!(matches!(&v.blocks[1], Block::Heading(t) if t == "admin"));
         assert!(matches!(&v.blocks[2], Block::Text(t) if t == "Zoë — 東京 ✓"));
+    }
+
+    #[test]
+    fn views_past_the_caps_are_too_large_and_say_why() {
+        let text = |n: usize, len: usize| View {
+            blocks: (0..n).map(|_| Block::Text("x".repeat(len))).collect(),
+        };
+        let size = sanitize(&mut text(3, 5));
+        assert_eq!((size.strings, size.bytes), (3, 15));
+        assert_eq!(size.too_large(), None);
+        assert_eq!(
+            sanitize(&mut text(MAX_STRINGS + 1, 1)).too_large(),
+            Some(format!(
+                "{} strings (at most {MAX_STRINGS})",
+                MAX_STRINGS + 1
+            ))
+        );
+        assert_eq!(
+            sanitize(&mut text(2, MAX_BYTES)).too_large(),
+            Some("2048 KiB of text (at most 1024 KiB)".into())
+        );
+        let mut list = View {
+            blocks: vec![Block::Items(
+                (0..=MAX_ROWS)
+                    .map(|_| super::super::types::ListItem {
+                        text: "a".into(),
+                        detail: None,
+                        tone: super::super::types::Tone::Neutral,
+                    })
+                    .collect(),
+            )],
+        };
+        assert_eq!(
+            sanitize(&mut list).too_large(),
+            Some(format!(
+                "a table or list of {} rows (at most {MAX_ROWS})",
+                MAX_ROWS + 1
+            ))
+        );
     }
 }

@@ -56,6 +56,9 @@ pub enum CallError {
     /// The component could not be instantiated.
     #[error("could not start: {0}")]
     Instantiate(String),
+    /// The view was too large to show.
+    #[error("returned a view too large to show: {0}")]
+    TooLarge(String),
 }
 
 impl CallError {
@@ -89,6 +92,7 @@ impl CallError {
             H::StackOverflow => CallError::StackOverflow,
             H::Trap(m) => CallError::Trap(m),
             H::Instantiate(m) => CallError::Instantiate(m),
+            H::TooLarge(m) => CallError::TooLarge(m),
         }
     }
 }

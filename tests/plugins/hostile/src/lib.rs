@@ -16,6 +16,25 @@ pub struct Settings {
 /// The widget.
 pub struct Hostile;
 
+/// Markup, script, dangerous URLs, CSS and invisible controls in every
+/// kind of string a view has: none of it may act on the page.
+fn inject() -> View {
+    const SCRIPT: &str = "<script>alert('pwned')</script>";
+    View::new()
+        .heading(format!("Heading {SCRIPT}"))
+        .text("<img src=x onerror=alert(1)> and </style><style>body{display:none}</style>")
+        .stat(Stat::new("<b>label</b>", "9\u{202E}1"))
+        .link("javascript link", "javascript:alert(1)")
+        .link("data link", "data:text/html,<script>alert(1)</script>")
+        .link("spaced javascript link", " JaVaScRiPt:alert(1)")
+        .table(Table::new(["<th onclick=x>", "b"]).row(vec![
+            Cell::text("\u{200B}zero\u{200B}width"),
+            Cell::text("\" onmouseover=\"x"),
+        ]))
+        .button(format!("Press {SCRIPT}"), "a\"><script>")
+        .alert(Tone::Danger, "<iframe src=//evil.example></iframe>")
+}
+
 #[allow(unconditional_recursion)]
 fn recurse(n: u64) -> u64 {
     // `black_box` keeps the compiler from turning the recursion into a loop.
@@ -32,7 +51,8 @@ impl Widget for Hostile {
             .setting(
                 SettingSpec::text("mode", "How to misbehave.")
                     .choices(&[
-                        "ok", "trap", "loop", "grow", "recurse", "error", "kv", "tick",
+                        "ok", "trap", "loop", "grow", "recurse", "error", "kv", "tick", "inject",
+                        "huge",
                     ])
                     .default_text("ok"),
             )
@@ -85,6 +105,14 @@ impl Widget for Hostile {
                 ]))
             }
             "tick" => Ok(View::new().text(format!("tick {}", clock::now_ms() / 1000))),
+            "inject" => Ok(inject()),
+            "huge" => {
+                let mut table = Table::new(["Row", "Text"]);
+                for i in 0..100_000 {
+                    table = table.row(vec![Cell::text(i.to_string()), Cell::text("x")]);
+                }
+                Ok(View::new().table(table))
+            }
             _ => Ok(View::new().text("hostile widget behaving")),
         }
     }
