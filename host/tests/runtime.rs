@@ -198,7 +198,10 @@ fn a_plugin_importing_what_the_host_does_not_provide_is_refused_by_name() {
     assert!(loaded.is_empty());
     assert_eq!(errors.len(), 1, "{errors:?}");
     let e = errors[0].to_string();
-    assert!(e.contains("refused-unknown-import"), "names the plugin: {e}");
+    assert!(
+        e.contains("refused-unknown-import"),
+        "names the plugin: {e}"
+    );
     assert!(
         e.contains("imports something this host does not provide"),
         "{e}"

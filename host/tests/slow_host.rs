@@ -66,7 +66,11 @@ fn a_slow_host_call_fails_only_its_tile_within_the_deadline() {
         embedded_plugins: false,
         ..HostConfig::default()
     };
-    let rt = app::runtime(&config, Services::without_sign_in(Arc::new(kv), sim.clone())).unwrap();
+    let rt = app::runtime(
+        &config,
+        Services::without_sign_in(Arc::new(kv), sim.clone()),
+    )
+    .unwrap();
     let (plugins, errors) = app::install_plugins(&rt, &config);
     assert!(errors.is_empty(), "{errors:?}");
     let checked = layout::check(

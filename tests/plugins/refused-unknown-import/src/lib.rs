@@ -21,8 +21,12 @@ impl Widget for UnknownImport {
     type Settings = Settings;
 
     fn metadata() -> Metadata {
-        Metadata::new("unknown-import", "Unknown import", env!("CARGO_PKG_VERSION"))
-            .description("Imports an interface no host provides, for tests.")
+        Metadata::new(
+            "unknown-import",
+            "Unknown import",
+            env!("CARGO_PKG_VERSION"),
+        )
+        .description("Imports an interface no host provides, for tests.")
     }
 
     fn render(_ctx: &Context, _s: Settings) -> Result<View, Error> {
