@@ -85,6 +85,37 @@ async fn a_supervisor_signs_in_and_reaches_the_home_page() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_signs_in_to_the_agent_desk() {
+    let server = demo().await;
+    let chrome = Chrome::open(&server.url, Options::default()).await;
+    sign_in_to_station(&chrome, "agent@example.com", Some("agent")).await;
+    // An agent has no Role to pick.
+    assert!(!chrome.shown("//select[@id='role']").await);
+    if chrome.shown("//*[@id='team-field']").await {
+        chrome
+            .field("Team")
+            .await
+            .select_by_label("Sales")
+            .await
+            .unwrap();
+    }
+    chrome.fill("Dial number/Extension", "+14155550105").await;
+    chrome.screenshot("agent-3-station").await;
+    chrome.click("Submit").await;
+    chrome.wait_for("//h1[normalize-space()='Home']").await;
+    chrome.wait_text("Announcements").await;
+    chrome.screenshot("agent-4-home").await;
+    // The agent desk: their state, the queues and the news; no supervisor
+    // tiles.
+    assert!(chrome.shown("//select[@id='agent-state']").await);
+    let text = chrome.text().await;
+    assert!(text.contains("Queues"), "{text}");
+    assert!(!text.contains("Team performance"), "{text}");
+    assert!(!text.contains("Agent states"), "{text}");
+    chrome.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alt_left_goes_back_and_the_team_field_follows_the_role() {
     let server = demo().await;
     let chrome = Chrome::open(&server.url, Options::default()).await;
