@@ -373,6 +373,18 @@ impl Host {
             .clone()
     }
 
+    /// Marks plugin `id` as failing to build (`deskhost dev`): its tiles
+    /// show "Build failed: `summary`" until [`Host::clear_build_failure`].
+    pub fn mark_build_failed(&self, id: &str, summary: &str) {
+        self.changes.mark_build_failed(id, summary);
+    }
+
+    /// Clears the build failure mark of plugin `id`, which built again;
+    /// returns whether it had one.
+    pub fn clear_build_failure(&self, id: &str) -> bool {
+        self.changes.clear_build_failure(id)
+    }
+
     /// Reloads plugins and layouts. Everything is checked first; the new
     /// desktops go live in one atomic swap only if every plugin loaded and
     /// every layout is valid. Otherwise the last good version keeps

@@ -146,15 +146,69 @@ struct CachedView {
 /// before the latest change are re-rendered on next use, so a supervisor
 /// who sets an agent idle sees every widget agree at once, not after their
 /// refresh intervals.
+///
+/// It also holds the plugins whose source fails to build (`deskhost
+/// dev`): their tiles show the build error, without calling the plugin,
+/// until the next successful build. Marking and clearing count as changes,
+/// so open pages get the new tiles at their next tick.
 #[derive(Debug, Default, Clone)]
-pub struct Changes(Arc<std::sync::atomic::AtomicU64>);
+pub struct Changes(Arc<ChangeLog>);
+
+#[derive(Debug, Default)]
+struct ChangeLog {
+    generation: std::sync::atomic::AtomicU64,
+    /// By plugin id: what its tiles show instead of a view.
+    build_failures: Mutex<BTreeMap<String, TileError>>,
+}
 
 impl Changes {
     fn current(&self) -> u64 {
-        self.0.load(std::sync::atomic::Ordering::Acquire)
+        self.0.generation.load(std::sync::atomic::Ordering::Acquire)
     }
     fn bump(&self) {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.0
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    fn build_failures(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, TileError>> {
+        self.0
+            .build_failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Marks plugin `plugin` as failing to build: its tiles show "Build
+    /// failed: `summary`" (the first lines of the compiler's errors) until
+    /// [`Changes::clear_build_failure`]. Logged once, with the tile's
+    /// tracking ID.
+    pub fn mark_build_failed(&self, plugin: &str, summary: &str) {
+        let tracking_id = uuid::Uuid::new_v4().to_string();
+        tracing::error!(plugin, %tracking_id, "plugin build failed: {summary}");
+        journal().incident(&tracking_id, format!("plugin {plugin} (build)"), summary);
+        self.build_failures().insert(
+            plugin.to_owned(),
+            TileError {
+                reason: format!("Build failed: {summary}"),
+                tracking_id,
+            },
+        );
+        self.bump();
+    }
+
+    /// Clears a build failure mark (the plugin built again). Returns
+    /// whether there was one.
+    pub fn clear_build_failure(&self, plugin: &str) -> bool {
+        let cleared = self.build_failures().remove(plugin).is_some();
+        if cleared {
+            self.bump();
+        }
+        cleared
+    }
+
+    /// What the tiles of `plugin` show while its build fails.
+    pub fn build_failure(&self, plugin: &str) -> Option<TileError> {
+        self.build_failures().get(plugin).cloned()
     }
 }
 
@@ -429,6 +483,17 @@ impl Desktop {
         action: Option<types::Action>,
     ) -> Tile {
         let key = (viewer.role, widget.id.clone(), viewer.cache_key());
+        if let Some(failure) = self.changes.build_failure(&widget.plugin) {
+            // The plugin's source does not build (`deskhost dev`): say so,
+            // without calling the last version that did.
+            let result = Err(failure);
+            let hash = result_hash(&result);
+            return Tile {
+                widget,
+                result,
+                hash,
+            };
+        }
         if action.is_none()
             && let Some((result, hash)) = self.cached(&key)
         {

@@ -21,6 +21,8 @@
 //!   connect flow and the custody of the tokens;
 //! - [`mail`]: outgoing mail (outbox folder or SMTP);
 //! - [`app`]: wiring it all from the host config;
+//! - [`scaffold`]: `deskhost new`, plugin crates from templates;
+//! - [`dev`]: `deskhost dev`, build, serve and rebuild plugin crates;
 //! - [`store`]: persistent storage (SQLite).
 
 pub mod admin;
@@ -30,11 +32,13 @@ pub mod collaboration;
 pub mod config;
 pub mod contact_center;
 pub mod desktop;
+pub mod dev;
 pub mod health;
 pub mod layout;
 pub mod mail;
 pub mod plugin;
 pub mod runtime;
+pub mod scaffold;
 pub mod store;
 pub mod watch;
 pub mod web;

@@ -64,6 +64,31 @@ enum Command {
         /// Layout files (default: the configured layouts, or the embedded ones).
         paths: Vec<PathBuf>,
     },
+    /// Create a plugin crate from a template: it builds, passes its tests
+    /// and runs under `deskhost dev`.
+    /// Exit status: 0 created, 1 failure, 2 unusable arguments.
+    New {
+        /// The kind of plugin.
+        kind: deskhost::scaffold::Kind,
+        /// Plugin id and crate name: lowercase letters, digits and hyphens.
+        name: String,
+        /// Where to create it (default: ./NAME); must not exist or be empty.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// The deskhost-sdk crate to depend on (default: the SDK this
+        /// binary was built from).
+        #[arg(long, value_name = "PATH")]
+        sdk: Option<PathBuf>,
+    },
+    /// Develop plugins: build each crate, serve the desktop with them, and
+    /// rebuild on save. Exit status: 1 failure, 2 unusable arguments.
+    Dev {
+        /// Plugin crate directories (default: the current directory).
+        crates: Vec<PathBuf>,
+        /// Address to listen on.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -76,8 +101,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // `check` is a tool for people and editors: only warnings and worse.
     let default_level = match cli.command {
-        Command::Serve { .. } => "info",
-        Command::Check { .. } | Command::Schema | Command::Resolve { .. } => "warn",
+        Command::Serve { .. } | Command::Dev { .. } => "info",
+        Command::Check { .. } | Command::Schema | Command::Resolve { .. } | Command::New { .. } => {
+            "warn"
+        }
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -115,6 +142,47 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Resolve { role, team, paths } => resolve(&config, role, team, paths),
+        Command::New {
+            kind,
+            name,
+            dir,
+            sdk,
+        } => {
+            use deskhost::scaffold;
+            let opts = scaffold::Options {
+                kind,
+                name,
+                dir,
+                sdk,
+            };
+            match scaffold::create(&opts) {
+                Ok(created) => {
+                    print_out(&scaffold::summary(kind, &opts.name, &created));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(e.exit_code())
+                }
+            }
+        }
+        Command::Dev { crates, listen } => {
+            let mut config = config;
+            if let Some(l) = listen {
+                config.listen = l;
+            }
+            let opts = deskhost::dev::Options {
+                crates,
+                target_dir: None,
+            };
+            match deskhost::dev::run(config, &opts) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(e.exit_code())
+                }
+            }
+        }
     }
 }
 
