@@ -278,6 +278,30 @@ impl Default for HostConfig {
 }
 
 impl HostConfig {
+    /// How to sign in to the demo, when the local directory seeds its demo
+    /// accounts (no `seed_accounts` setting), as lines for the terminal;
+    /// `None` otherwise.
+    pub fn demo_sign_in(&self) -> Option<String> {
+        let identity = &self.auth.identity;
+        if identity.plugin != "local-directory" || identity.settings.contains_key("seed_accounts") {
+            return None;
+        }
+        let mut text = String::from(
+            "  Demo accounts (password `deskhost-demo`):\n\
+             \x20   supervisor@example.com  supervisor only\n\
+             \x20   lead@example.com        supervisor and agent (teams sales, support)\n\
+             \x20   agent@example.com       agent (team sales)\n\
+             \x20 Dial numbers +14155550100 to +14155550109 and extensions 1001 to 1009 are registered.",
+        );
+        if !self.admins.is_empty() {
+            text.push_str(&format!(
+                "\n  Status page (/admin/status) for: {}",
+                self.admins.join(", ")
+            ));
+        }
+        Some(text)
+    }
+
     /// Whether the user with this e-mail address has the admin role.
     pub fn is_admin(&self, email: &str) -> bool {
         self.admins.iter().any(|a| a.eq_ignore_ascii_case(email))

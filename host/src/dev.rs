@@ -613,20 +613,15 @@ impl Dev {
         }
         out.push_str("           and the embedded first-party plugins\n");
         out.push_str(&format!("  data:    {}\n", config.data_dir.display()));
-        let identity = &config.auth.identity;
-        if identity.plugin == "local-directory" && !identity.settings.contains_key("seed_accounts")
-        {
-            out.push_str("  Demo accounts (password `deskhost-demo`):\n");
-            out.push_str("    supervisor@example.com  supervisor only\n");
-            out.push_str(
-                "    lead@example.com        supervisor and agent (teams sales, support)\n",
-            );
-            out.push_str("    agent@example.com       agent (team sales)\n");
-            out.push_str(
-                "  Dial numbers +14155550100 to +14155550109 and extensions 1001 to 1009 are registered.\n",
-            );
-        } else {
-            out.push_str(&format!("  sign-in: {} (identity)\n", identity.plugin));
+        match config.demo_sign_in() {
+            Some(help) => {
+                out.push_str(&help);
+                out.push('\n');
+            }
+            None => out.push_str(&format!(
+                "  sign-in: {} (identity)\n",
+                config.auth.identity.plugin
+            )),
         }
         out.push_str("  Watching src/, Cargo.toml and plugin.toml: save to rebuild. Ctrl-C stops.");
         out

@@ -216,10 +216,12 @@ fn serve(config: HostConfig) -> anyhow::Result<()> {
         println!("deskhost is serving the desktop at http://{addr}/");
         for d in desktops.all() {
             let teams = &d.layout().teams;
-            let scope = if teams.is_empty() {
-                "global".to_string()
-            } else {
-                format!("teams: {}", teams.join(", "))
+            let scope = match (teams.is_empty(), d.layout().extends.is_some()) {
+                (true, _) => "global".to_string(),
+                (false, false) => format!("teams: {}", teams.join(", ")),
+                (false, true) => {
+                    format!("teams: {}; overlay on the global layout", teams.join(", "))
+                }
             };
             println!("  layout:  {} ({scope})", d.layout().path.display());
         }
@@ -236,15 +238,8 @@ fn serve(config: HostConfig) -> anyhow::Result<()> {
             "  sign-in: {} (identity), {} (station credentials)",
             identity.plugin, config.auth.station.plugin
         );
-        if identity.plugin == "local-directory" && !identity.settings.contains_key("seed_accounts")
-        {
-            println!("  Demo accounts (password `deskhost-demo`):");
-            println!("    supervisor@example.com  supervisor only");
-            println!("    lead@example.com        supervisor and agent (teams sales, support)");
-            println!("    agent@example.com       agent (team sales)");
-            println!(
-                "  Dial numbers +14155550100 to +14155550109 and extensions 1001 to 1009 are registered."
-            );
+        if let Some(help) = config.demo_sign_in() {
+            println!("{help}");
         }
         match &config.mail.smtp {
             None => println!(
