@@ -328,6 +328,16 @@ fn resolve(
         eprint!("{report}");
         return ExitCode::from(1);
     }
+    // As at sign-in: a supervisor has no team, so gets the global layout.
+    let team = match (role, team) {
+        (deskhost::layout::Role::Supervisor, Some(t)) => {
+            eprintln!(
+                "note: supervisors sign in without a team, so `--team {t}` does not apply: this is the global layout"
+            );
+            None
+        }
+        (_, t) => t,
+    };
     let chosen = team
         .as_ref()
         .and_then(|t| layouts.iter().find(|l| l.teams.contains(t)))

@@ -205,7 +205,7 @@ fn schema_is_printed_and_matches_the_shipped_file() {
 #[test]
 fn resolve_picks_the_team_layout_and_the_visible_widgets() {
     let out = deskhost()
-        .args(["resolve", "--role", "supervisor", "--team", "support"])
+        .args(["resolve", "--role", "supervisor-agent", "--team", "support"])
         .output()
         .unwrap();
     assert_eq!(
@@ -241,7 +241,7 @@ fn resolve_picks_the_team_layout_and_the_visible_widgets() {
 #[test]
 fn resolve_composes_a_team_overlay_on_the_global_layout() {
     let out = deskhost()
-        .args(["resolve", "--role", "supervisor", "--team", "billing"])
+        .args(["resolve", "--role", "supervisor-agent", "--team", "billing"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -294,8 +294,8 @@ fn check_composes_an_overlay_and_reports_into_its_file() {
     // the contact center does not have.
     std::fs::write(
         &overlay,
-        "teams = [\"sales\", \"salse\"]\nextends = \"global\"\n\n[supervisor]\nremove = [\"ghost\"]\n\n\
-         [[supervisor.home.widgets]]\nid = \"hi\"\nplugin = \"welcome\"\ncolumn = 2\nrow = 2\n",
+        "teams = [\"sales\", \"salse\"]\nextends = \"global\"\n\n[supervisor-agent]\nremove = [\"ghost\"]\n\n\
+         [[supervisor-agent.home.widgets]]\nid = \"hi\"\nplugin = \"welcome\"\ncolumn = 2\nrow = 2\n",
     )
     .unwrap();
     let out = deskhost()

@@ -121,7 +121,14 @@ async fn demo_layout_serves_the_widgets_and_assets() {
     let (_, billing) = bill.get("/").await;
     assert!(billing.contains("<title>Home · Acme Contact Center · Billing</title>"));
     assert!(tile(&billing, "team").contains("Billing team"), "{billing}");
-    assert!(tile(&billing, "news").contains("Remember to set Idle before breaks."));
+    assert!(
+        !billing.contains("id=\"tile-news\""),
+        "the overlay removes it"
+    );
+    assert!(
+        tile(&billing, "states").contains("Agent states"),
+        "{billing}"
+    );
     assert!(billing.contains("href=\"/pages/billing\""), "{billing}");
     let (status, page) = bill.get("/pages/billing").await;
     assert_eq!(status, 200);
@@ -146,7 +153,7 @@ async fn demo_layout_serves_the_widgets_and_assets() {
     let (status, _) = lee.get("/pages/nope").await;
     assert_eq!(status, 404);
     let (_, page) = lee.get("/?role=supervisor").await;
-    assert!(page.contains("Supervisor and agent"), "{page}");
+    assert!(page.contains("Supervisor and Agent"), "{page}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -119,7 +119,7 @@ async fn both_demo_accounts_sign_in_as_the_seed_describes() {
         home.contains("id=\"agent-state\""),
         "agent work: a state selector"
     );
-    assert!(home.contains("Supervisor and agent · support"));
+    assert!(home.contains("Supervisor and Agent · support"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

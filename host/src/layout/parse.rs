@@ -407,6 +407,22 @@ impl<'s> Checker<'s> {
                 l.into_iter().map(|(t, _)| t.to_string()).collect()
             })
             .unwrap_or_default();
+        if !teams.is_empty()
+            && let Some((k, _)) = root.entry(Role::Supervisor.as_str())
+        {
+            self.push(
+                Diagnostic::warning(
+                    "no one sees this section: supervisors sign in without a team, so they always get the global layout",
+                    "supervisor",
+                    k.span(),
+                    "section of a team layout",
+                )
+                .with_help(
+                    "put supervisor tiles in the global layout; a team layout serves the \
+                     `supervisor-agent` and `agent` users of its teams",
+                ),
+            );
+        }
         if let (Some(e), true) = (&extends, teams.is_empty()) {
             self.push(
                 Diagnostic::error(

@@ -1135,7 +1135,7 @@ fn overlay_mistakes_are_reported() {
 fn teams_the_contact_center_does_not_have_are_warned_about() {
     let src = r#"title = "x"
 teams = ["sales", "suport"]
-[[supervisor.home.widgets]]
+[[agent.home.widgets]]
 id = "a"
 plugin = "hello"
 column = 1
@@ -1158,7 +1158,28 @@ visible = { teams = ["retention", "bling"] }
     assert_eq!(d.line_col(src), (2, 19));
     assert_eq!(d.help.as_deref(), Some("did you mean `support`?"));
     let d = find(&c, "no team `bling` in the contact center");
-    assert_eq!(d.key_path, "supervisor.home.widgets[0].visible.teams[1]");
+    assert_eq!(d.key_path, "agent.home.widgets[0].visible.teams[1]");
     // Without the contact center's teams, nothing is said.
     assert!(run(src).diagnostics.is_empty());
+}
+
+#[test]
+fn a_team_layouts_supervisor_section_is_warned_about() {
+    let src = r#"title = "x"
+teams = ["sales"]
+[[supervisor.home.widgets]]
+id = "a"
+plugin = "hello"
+column = 1
+row = 1
+settings = { mode = "a" }
+"#;
+    let c = run(src);
+    assert!(c.layout.is_some(), "a warning only");
+    let d = find(
+        &c,
+        "no one sees this section: supervisors sign in without a team",
+    );
+    assert_eq!(d.severity, Severity::Warning);
+    assert_eq!(d.line_col(src), (3, 3));
 }

@@ -95,14 +95,6 @@ fn task_list(own: &OwnState, now_ms: u64) -> Markup {
     }
 }
 
-fn role_label(role: Role) -> &'static str {
-    match role {
-        Role::Supervisor => "Supervisor",
-        Role::SupervisorAgent => "Supervisor and agent",
-        Role::Agent => "Agent",
-    }
-}
-
 fn initials(name: &str) -> String {
     name.split_whitespace()
         .filter_map(|w| w.chars().next())
@@ -186,7 +178,7 @@ pub fn page(
                         }
                         div.profile-menu {
                             p { strong { (viewer.display_name) } }
-                            p.note { (role_label(viewer.role)) @if let Some(t) = &viewer.team { " · " (t) } }
+                            p.note { (crate::auth::role_label(viewer.role)) @if let Some(t) = &viewer.team { " · " (t) } }
                             p { a href="/profile" { "Profile settings" } }
                             @if frame.admin {
                                 p { a href="/admin/status" { "Status" } }

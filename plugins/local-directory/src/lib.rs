@@ -44,7 +44,8 @@ pub use directory::{Config, Directory, Host, Store};
 /// Plugin id, as in `plugin.toml`.
 pub const ID: &str = "local-directory";
 
-/// The default seed: two demo accounts.
+/// The default seed: three demo accounts (supervisor, supervisor and
+/// agent, agent).
 pub const DEMO_ACCOUNTS: &str = include_str!("../demo-accounts.toml");
 
 /// Settings, from the host's `[auth.identity.settings]` (defaults filled in).
@@ -131,7 +132,7 @@ impl IdentityProvider for LocalDirectory {
             .setting(
                 SettingSpec::text(
                     "seed_accounts",
-                    "TOML `[[account]]` tables (email, display_name, profile, teams, telephony, and password or an Argon2id password_hash) created when no account with that e-mail exists; existing accounts are never overwritten. Default: two demo accounts with the password `deskhost-demo`; replace them in production.",
+                    "TOML `[[account]]` tables (email, display_name, profile, teams, telephony, and password or an Argon2id password_hash) created when no account with that e-mail exists; existing accounts are never overwritten. Default: three demo accounts with the password `deskhost-demo`; replace them in production.",
                 )
                 .default_text(DEMO_ACCOUNTS),
             )

@@ -7,9 +7,8 @@
 //!
 //! 1. Role: supervisor is allowed to every supervisor profile (supervisor,
 //!    supervisor and agent); supervisor and agent needs the
-//!    supervisor-and-agent profile; agent is never allowed on this desktop,
-//!    and an agent-only profile may not sign in here at all
-//!    (`role-not-allowed`).
+//!    supervisor-and-agent profile; agent needs the agent profile, which
+//!    allows nothing else (`role-not-allowed` otherwise).
 //! 2. Team: supervisor and agent must pick one of the user's teams
 //!    (`team-required`, `team-not-allowed`). A supervisor signs in without
 //!    a team: any team sent is dropped.
