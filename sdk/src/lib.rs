@@ -107,7 +107,17 @@ pub fn parse_settings<S: DeserializeOwned>(settings: Vec<Setting>) -> Result<S, 
         .into_iter()
         .map(|s| (s.name, setting_to_json(s.value)))
         .collect();
+    let empty = map.is_empty();
     serde_json::from_value(serde_json::Value::Object(map))
+        .or_else(|e| {
+            // `()` (a widget without settings) reads from nothing, not
+            // from an empty map.
+            if empty {
+                serde_json::from_value(serde_json::Value::Null).map_err(|_| e)
+            } else {
+                Err(e)
+            }
+        })
         .map_err(|e| Error::new(format!("invalid settings: {e}")))
 }
 
@@ -162,6 +172,24 @@ macro_rules! export_widget {
 
 #[cfg(test)]
 mod tests {
+    /// `()` is a widget's settings when it has none; a struct still
+    /// reads from the map.
+    #[test]
+    fn unit_settings_read_from_no_settings() {
+        let () = super::parse_settings::<()>(Vec::new()).unwrap();
+        #[derive(serde::Deserialize)]
+        struct S {
+            greeting: String,
+        }
+        let s: S = super::parse_settings(vec![super::Setting {
+            name: "greeting".into(),
+            value: super::SettingValue::Text("Hi".into()),
+        }])
+        .unwrap();
+        assert_eq!(s.greeting, "Hi");
+        assert!(super::parse_settings::<S>(Vec::new()).is_err());
+    }
+
     /// `API_VERSION` is the version of the package in `wit/`, and that
     /// version is in the changelog.
     #[test]
