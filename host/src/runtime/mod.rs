@@ -306,6 +306,27 @@ impl Runtime {
         Ok(loaded)
     }
 
+    /// Loads one plugin directory: its `plugin.toml` and the component the
+    /// manifest names.
+    pub fn load_plugin_dir(&self, plugin_dir: &Path) -> Result<LoadedPlugin, LoadError> {
+        let origin = plugin_dir.display().to_string();
+        let (text, wasm) = std::fs::read_to_string(plugin_dir.join("plugin.toml"))
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                let m = Manifest::parse(&text, &origin)?;
+                let wasm = std::fs::read(plugin_dir.join(&m.component))
+                    .map_err(|e| format!("cannot read component `{}`: {e}", m.component))?;
+                Ok((text, wasm))
+            })
+            .map_err(|message| LoadError {
+                message: message
+                    .trim_start_matches(&format!("{origin}: "))
+                    .to_owned(),
+                origin: origin.clone(),
+            })?;
+        self.load(&text, &wasm, &origin)
+    }
+
     /// Loads every plugin directory under `dir` (each a directory holding
     /// `plugin.toml` and its component). Returns the plugins that loaded and
     /// the errors of those that did not.
@@ -329,26 +350,9 @@ impl Runtime {
             .collect();
         dirs.sort();
         for plugin_dir in dirs {
-            let origin = plugin_dir.display().to_string();
-            let result = std::fs::read_to_string(plugin_dir.join("plugin.toml"))
-                .map_err(|e| e.to_string())
-                .and_then(|text| {
-                    let m = Manifest::parse(&text, &origin)?;
-                    let wasm = std::fs::read(plugin_dir.join(&m.component))
-                        .map_err(|e| format!("cannot read component `{}`: {e}", m.component))?;
-                    Ok((text, wasm))
-                });
-            match result {
-                Ok((text, wasm)) => match self.load(&text, &wasm, &origin) {
-                    Ok(p) => loaded.push(p),
-                    Err(e) => errors.push(e),
-                },
-                Err(message) => errors.push(LoadError {
-                    origin: origin.clone(),
-                    message: message
-                        .trim_start_matches(&format!("{origin}: "))
-                        .to_owned(),
-                }),
+            match self.load_plugin_dir(&plugin_dir) {
+                Ok(p) => loaded.push(p),
+                Err(e) => errors.push(e),
             }
         }
         (loaded, errors)

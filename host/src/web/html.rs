@@ -8,7 +8,7 @@ use super::assets::Assets;
 use super::view;
 use crate::contact_center::{AgentState, OwnState};
 use crate::desktop::{AssembledPage, Tile, Viewer};
-use crate::layout::{Layout, Role};
+use crate::layout::Layout;
 
 /// What the desktop frame shows around the page: the user's own agent
 /// state (for roles with agent work) and the idle reason codes.
@@ -294,7 +294,7 @@ mod tests {
     use super::*;
     use crate::contact_center::Task;
     use crate::desktop::{AssembledPage, Tile};
-    use crate::layout::{Limits, Visibility, Widget};
+    use crate::layout::{Limits, Role, Visibility, Widget};
     use crate::runtime::types::{Block, View};
 
     fn viewer() -> Viewer {
