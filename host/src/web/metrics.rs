@@ -4,7 +4,7 @@
 //! live connections (live).
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
@@ -19,7 +19,17 @@ const BUCKETS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
-/// The process-wide Prometheus recorder, installed on first use.
+/// How often recorded histogram samples are folded into their buckets.
+pub const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Name of the thread that does it.
+pub const UPKEEP_THREAD: &str = "metrics-upkeep";
+
+/// The process-wide Prometheus recorder, installed on first use, with the
+/// thread that keeps it bounded: the recorder queues every histogram
+/// sample until upkeep folds it into its buckets, so without upkeep memory
+/// grows with every request when nothing scrapes `/metrics` (the 10-minute
+/// soak in BENCHMARKS.md found it).
 pub fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
@@ -30,7 +40,20 @@ pub fn handle() -> &'static PrometheusHandle {
         let handle = recorder.handle();
         // Another recorder may already be installed (by an embedding
         // program); then this handle simply stays empty.
-        let _ = metrics::set_global_recorder(recorder);
+        if metrics::set_global_recorder(recorder).is_ok() {
+            let upkeep = handle.clone();
+            let started = std::thread::Builder::new()
+                .name(UPKEEP_THREAD.into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(UPKEEP_INTERVAL);
+                        upkeep.run_upkeep();
+                    }
+                });
+            if let Err(e) = started {
+                tracing::error!("cannot start the metrics upkeep thread: {e}");
+            }
+        }
         handle
     })
 }
@@ -62,4 +85,36 @@ pub async fn render(State(_): State<AppState>) -> Response {
         handle().render(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names of this process's threads.
+    fn thread_names() -> Vec<String> {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .flatten()
+            .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
+            .map(|n| n.trim().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_recorder_comes_with_its_upkeep_thread_and_samples_reach_the_buckets() {
+        let handle = handle();
+        assert!(
+            thread_names().iter().any(|n| n == UPKEEP_THREAD),
+            "{:?}",
+            thread_names()
+        );
+        metrics::histogram!("deskhost_test_upkeep_seconds").record(0.003);
+        handle.run_upkeep();
+        let text = handle.render();
+        assert!(
+            text.contains("deskhost_test_upkeep_seconds_bucket{le=\"0.005\"} 1"),
+            "{text}"
+        );
+    }
 }
