@@ -8,10 +8,12 @@
 //! sign-out rules.
 //!
 //! Everything here blocks (SQLite, plugin calls): web handlers call it off
-//! the async executor.
+//! the async executor, except [`Auth::cached_session`], which answers from
+//! memory or not at all.
 
 pub mod instances;
 pub mod providers;
+pub mod session_cache;
 
 use std::sync::Arc;
 
@@ -263,6 +265,20 @@ impl Session {
     }
 }
 
+/// How often a session's last request time is written back: a few seconds
+/// of precision is enough for the idle timeout.
+const SEEN_PRECISION_MS: u64 = 15_000;
+
+/// A stored session judged at a request.
+enum Judged {
+    /// Live, and seen recently enough.
+    Live(Box<Session>),
+    /// Live; its last request time needs writing back.
+    LiveButStale(Box<Session>),
+    /// Idle too long, too old, or unreadable: to remove.
+    Ended(Vec<u8>),
+}
+
 /// What a session cookie leads to.
 #[derive(Debug)]
 pub enum Lookup {
@@ -451,6 +467,8 @@ pub struct Auth {
     store: Arc<dyn SessionStore>,
     contact_center: Arc<dyn ContactCenter>,
     instances: Arc<Instances>,
+    /// Live sessions, kept in step with every session write below.
+    cache: session_cache::SessionCache,
     /// Resets run one at a time: the provider's store has no atomic
     /// update, so parallel guesses could each see the same tries left.
     resets: std::sync::Mutex<()>,
@@ -537,6 +555,7 @@ impl Auth {
             store,
             contact_center,
             instances: Arc::new(Instances::default()),
+            cache: Default::default(),
             resets: std::sync::Mutex::new(()),
         }
     }
@@ -637,7 +656,10 @@ impl Auth {
             return Lookup::None;
         };
         let id_hash = hash_token(token);
-        let stored = match self.store.session(&id_hash) {
+        let stored = match self
+            .cache
+            .get_or_load(&id_hash, || self.store.session(&id_hash))
+        {
             Ok(Some(s)) => s,
             Ok(None) => return Lookup::Expired,
             Err(e) => {
@@ -646,30 +668,66 @@ impl Auth {
             }
         };
         let now = crate::now_ms();
+        match self.judge(id_hash, stored, now) {
+            Judged::Live(session) => Lookup::Found(session),
+            Judged::LiveButStale(session) => {
+                if let Err(e) = self.store.touch_session(&session.id_hash, now) {
+                    tracing::error!("cannot update a session: {e}");
+                }
+                self.cache.touch(&session.id_hash, now);
+                Lookup::Found(session)
+            }
+            Judged::Ended(id_hash) => {
+                if let Err(e) = self
+                    .cache
+                    .remove_with(&id_hash, || self.store.delete_session(&id_hash))
+                {
+                    tracing::error!("cannot remove an expired session: {e}");
+                }
+                Lookup::Expired
+            }
+        }
+    }
+
+    /// [`Auth::session`] from memory alone, without blocking: `None` when
+    /// answering needs the store (a session not cached, one to mark as
+    /// seen, one to remove), and the caller should then call
+    /// [`Auth::session`] off the async executor.
+    pub fn cached_session(&self, token: Option<&str>) -> Option<Lookup> {
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return Some(Lookup::None);
+        };
+        let id_hash = hash_token(token);
+        let stored = self.cache.get(&id_hash)?;
+        match self.judge(id_hash, stored, crate::now_ms()) {
+            Judged::Live(session) => Some(Lookup::Found(session)),
+            Judged::LiveButStale(_) | Judged::Ended(_) => None,
+        }
+    }
+
+    /// Whether a stored session is still live at `now`.
+    fn judge(&self, id_hash: Vec<u8>, stored: StoredSession, now: u64) -> Judged {
         let idle =
             now.saturating_sub(stored.last_seen_ms) > self.config.idle_timeout.as_millis() as u64;
         let old =
             now.saturating_sub(stored.created_ms) > self.config.absolute_timeout.as_millis() as u64;
         let data: Option<SessionData> = serde_json::from_str(&stored.data).ok();
         let Some(data) = data.filter(|_| !idle && !old) else {
-            if let Err(e) = self.store.delete_session(&id_hash) {
-                tracing::error!("cannot remove an expired session: {e}");
-            }
-            return Lookup::Expired;
+            return Judged::Ended(id_hash);
         };
-        // Writing on every request would make reads pay for a write; a
-        // few seconds of precision is enough for the idle timeout.
-        if now.saturating_sub(stored.last_seen_ms) > 15_000
-            && let Err(e) = self.store.touch_session(&id_hash, now)
-        {
-            tracing::error!("cannot update a session: {e}");
-        }
-        Lookup::Found(Box::new(Session {
+        let session = Box::new(Session {
             id_hash,
             data,
             created_ms: stored.created_ms,
             last_seen_ms: now,
-        }))
+        });
+        // Writing on every request would make reads pay for a write; a
+        // few seconds of precision is enough for the idle timeout.
+        if now.saturating_sub(stored.last_seen_ms) > SEEN_PRECISION_MS {
+            Judged::LiveButStale(session)
+        } else {
+            Judged::Live(session)
+        }
     }
 
     /// Starts an anonymous session (the e-mail step); returns its token.
@@ -708,7 +766,9 @@ impl Auth {
         };
         self.store
             .put_session(&stored)
-            .map_err(|e| tracking(&format!("cannot save a session: {e}")))
+            .map_err(|e| tracking(&format!("cannot save a session: {e}")))?;
+        self.cache.put(&stored);
+        Ok(())
     }
 
     /// Checks a request's CSRF token against the session's, in constant time.
@@ -743,6 +803,7 @@ impl Auth {
     /// Removes outdated sessions; returns how many.
     pub fn purge(&self) -> usize {
         let now = crate::now_ms();
+        self.cache.clear();
         self.store
             .purge_sessions(
                 now.saturating_sub(self.config.idle_timeout.as_millis() as u64),
@@ -850,7 +911,9 @@ impl Auth {
         let user = User::from_wit(identity);
         tracing::info!(user = %user.id, email, client, "password accepted");
         // Rotate: a new id for the signed-in session, the old one removed.
-        if let Err(e) = self.store.delete_session(&session.id_hash) {
+        if let Err(e) = self.cache.remove_with(&session.id_hash, || {
+            self.store.delete_session(&session.id_hash)
+        }) {
             tracing::error!("cannot remove the pre-sign-in session: {e}");
         }
         let token = random_token();
@@ -1165,8 +1228,10 @@ impl Auth {
             self.instances.forget(&viewer.user_id);
             tracing::info!(user = %viewer.user_id, "signed out");
         }
-        self.store
-            .delete_session(&session.id_hash)
+        self.cache
+            .remove_with(&session.id_hash, || {
+                self.store.delete_session(&session.id_hash)
+            })
             .map_err(|e| tracking(&format!("cannot remove a session: {e}")))
     }
 

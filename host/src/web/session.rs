@@ -61,6 +61,11 @@ pub async fn lookup(state: &AppState, headers: &HeaderMap) -> (CookieJar, Lookup
     let token = jar
         .get(cookie_name(state.auth.config()))
         .map(|c| c.value().to_owned());
+    // Most requests find their session in memory; the rest read the store
+    // off the async executor.
+    if let Some(found) = state.auth.cached_session(token.as_deref()) {
+        return (jar, found);
+    }
     let auth = state.auth.clone();
     let found = tokio::task::spawn_blocking(move || auth.session(token.as_deref()))
         .await
