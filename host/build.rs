@@ -6,7 +6,9 @@
 //! defaults); test plugins are laid out as plugin directories whose path the
 //! tests read from `DESKHOST_TEST_PLUGINS_DIR`, except those named
 //! `refused-*`, which the host must refuse to install: they go to
-//! `DESKHOST_REFUSED_PLUGINS_DIR`, so that they do not spoil the others.
+//! `DESKHOST_REFUSED_PLUGINS_DIR`, so that they do not spoil the others, and
+//! those named `*-fixed`, later versions that tests install over a broken
+//! one: they go to `DESKHOST_FIXED_PLUGINS_DIR`.
 //!
 //! The plugins are built by a nested `cargo build --target wasm32-wasip2` into
 //! their own target directory (`target/wasm-plugins`), so the outer build's
@@ -74,9 +76,12 @@ fn main() {
     // Test plugins: plugin directories on disk.
     let test_dir = out.join("test-plugins");
     let refused_dir = out.join("refused-plugins");
+    let fixed_dir = out.join("fixed-plugins");
     for (name, dir) in &test_plugins {
         let parent = if name.starts_with("refused-") {
             &refused_dir
+        } else if name.ends_with("-fixed") {
+            &fixed_dir
         } else {
             &test_dir
         };
@@ -92,6 +97,10 @@ fn main() {
     println!(
         "cargo:rustc-env=DESKHOST_REFUSED_PLUGINS_DIR={}",
         refused_dir.display()
+    );
+    println!(
+        "cargo:rustc-env=DESKHOST_FIXED_PLUGINS_DIR={}",
+        fixed_dir.display()
     );
 }
 

@@ -53,6 +53,9 @@ pub mod embedded {
     /// Test plugins the host must refuse to install (`tests/plugins/refused-*`),
     /// one directory each.
     pub const REFUSED_PLUGINS_DIR: &str = env!("DESKHOST_REFUSED_PLUGINS_DIR");
+    /// Later versions of test plugins (`tests/plugins/*-fixed`) that tests
+    /// install next to a broken one, one directory each.
+    pub const FIXED_PLUGINS_DIR: &str = env!("DESKHOST_FIXED_PLUGINS_DIR");
 }
 
 /// The current Unix time in milliseconds.

@@ -153,6 +153,50 @@ async fn a_broken_plugin_is_refused_and_a_good_one_goes_live() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quarantined_widget_recovers_when_a_fixed_version_is_installed() {
+    let s = setup();
+    std::fs::write(&s.layout, LAYOUT.replace("\"error\"", "\"trap\"")).unwrap();
+    let server = TestServer::start_config(vec![s.layout.clone()], vec![s.plugins.clone()]).await;
+    // Three viewers in a row see it crash; the fourth finds it paused.
+    for who in ["sup1", "sup2", "sup3"] {
+        let (_, page) = server
+            .sign_in(&format!("{who}@example.com"), deskhost_e2e::DESKTOP)
+            .await
+            .get("/")
+            .await;
+        assert!(page.contains("This widget crashed"), "{who}: {page}");
+    }
+    let mut last = server
+        .sign_in("sup4@example.com", deskhost_e2e::DESKTOP)
+        .await;
+    let (_, page) = last.get("/").await;
+    assert!(
+        page.contains("This widget is paused after repeated failures"),
+        "{page}"
+    );
+
+    // The admin installs version 0.2.0 next to 0.1.0: the highest version
+    // is chosen and the widget works again without waiting for its
+    // back-off to end.
+    // (Copied beside, then moved in whole, as an installer would.)
+    let staged = s.dir.path().join("hostile-0.2.0");
+    copy_dir(
+        &Path::new(deskhost::embedded::FIXED_PLUGINS_DIR).join("hostile-fixed"),
+        &staged,
+    );
+    std::fs::rename(&staged, s.plugins.join("hostile-0.2.0")).unwrap();
+    let status = reloads(&server, 1).await;
+    assert!(status.applied, "{status:?}");
+    let (_, page) = last.get("/").await;
+    assert!(
+        page.contains("hostile widget fixed: it no longer traps"),
+        "{page}"
+    );
+    assert!(!page.contains("paused"), "{page}");
+    assert!(page.contains("id=\"banner\" role=\"status\" hidden"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_pages_are_told_to_refresh_when_the_structure_changes() {
     let s = setup();
     let server = TestServer::start_config(vec![s.layout.clone()], vec![s.plugins.clone()]).await;

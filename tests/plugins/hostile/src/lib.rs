@@ -2,6 +2,9 @@
 //! setting picks how: trap, loop forever, grow memory without bound, recurse
 //! without end, return an error, use a capability, show a new view every
 //! second (`tick`), or behave.
+//!
+//! Built with the `fixed` feature (as `tests/plugins/hostile-fixed`, version
+//! 0.2.0) its `trap` mode behaves: the fixed version an admin installs.
 
 use deskhost_sdk::prelude::*;
 use serde::Deserialize;
@@ -61,6 +64,9 @@ impl Widget for Hostile {
 
     fn render(_ctx: &Context, s: Settings) -> Result<View, Error> {
         match s.mode.as_str() {
+            "trap" if cfg!(feature = "fixed") => {
+                Ok(View::new().text("hostile widget fixed: it no longer traps"))
+            }
             "trap" => panic!("hostile widget panicked on purpose"),
             "loop" => {
                 let mut i: u64 = 0;
