@@ -233,17 +233,26 @@ pub const DESKTOP: &[(&str, &str)] = &[
 /// billing (given by hash, so seeding them costs nothing).
 pub fn test_accounts() -> String {
     let mut seed = include_str!("../../plugins/local-directory/demo-accounts.toml").to_owned();
-    for i in 1..=4 {
-        seed.push_str(&format!(
-            "\n[[account]]\nemail = \"sup{i}@example.com\"\ndisplay_name = \"Sup {i}\"\n\
-             profile = \"supervisor\"\npassword_hash = \"{PASSWORD_HASH}\"\n"
-        ));
-    }
+    seed.push_str(&supervisor_accounts("sup", 4));
     seed.push_str(&format!(
         "\n[[account]]\nemail = \"bill@example.com\"\ndisplay_name = \"Bill Billing\"\n\
          profile = \"supervisor-and-agent\"\nteams = [\"billing\"]\n\
          telephony = [\"desktop\"]\npassword_hash = \"{PASSWORD_HASH}\"\n"
     ));
+    seed
+}
+
+/// `count` supervisors `{prefix}1@example.com`, `{prefix}2@example.com`...
+/// with the password [`PASSWORD`], as `[[account]]` tables for the
+/// local directory's `seed_accounts`.
+pub fn supervisor_accounts(prefix: &str, count: usize) -> String {
+    let mut seed = String::new();
+    for i in 1..=count {
+        seed.push_str(&format!(
+            "\n[[account]]\nemail = \"{prefix}{i}@example.com\"\ndisplay_name = \"Sup {i}\"\n\
+             profile = \"supervisor\"\npassword_hash = \"{PASSWORD_HASH}\"\n"
+        ));
+    }
     seed
 }
 

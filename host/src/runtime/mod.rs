@@ -161,6 +161,10 @@ impl Runtime {
         config
             .wasm_component_model(true)
             .epoch_interruption(true)
+            // Off: widgets are synchronous, and a store set up for
+            // concurrent execution makes every call about 2 µs slower (measured in
+            // BENCHMARKS.md, "Engine settings").
+            .concurrency_support(cfg!(feature = "wasm-concurrency"))
             .max_wasm_stack(512 * 1024)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config)
