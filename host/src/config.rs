@@ -160,6 +160,12 @@ pub struct AuthConfig {
     pub max_failures_per_account: u32,
     /// Failed passwords from one client address before it is locked.
     pub max_failures_per_address: u32,
+    /// Addresses of reverse proxies in front of the host. A request from
+    /// one of them is counted against the client address its
+    /// `X-Forwarded-For` header names (the last one that is not itself a
+    /// trusted proxy); from anywhere else the header is ignored, since a
+    /// client could write anything in it.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How long a lock lasts (and the window failures are counted in).
     #[serde(with = "humantime_serde_compat")]
     pub lockout: Duration,
@@ -200,6 +206,7 @@ impl Default for AuthConfig {
             absolute_timeout: Duration::from_secs(12 * 3600),
             max_failures_per_account: 5,
             max_failures_per_address: 20,
+            trusted_proxies: Vec::new(),
             lockout: Duration::from_secs(15 * 60),
             call_timeout: Duration::from_secs(10),
             secure_cookies: false,

@@ -284,10 +284,21 @@ pub struct Browser {
 impl Browser {
     /// A fresh browser for the server at `base`.
     pub fn new(base: &str) -> Self {
+        Self::with_headers(base, &[])
+    }
+
+    /// A fresh browser that sends `headers` with every request (such as
+    /// the `X-Forwarded-For` a reverse proxy adds).
+    pub fn with_headers(base: &str, headers: &[(&'static str, &str)]) -> Self {
+        let mut defaults = reqwest::header::HeaderMap::new();
+        for (name, value) in headers {
+            defaults.insert(*name, value.parse().unwrap());
+        }
         Browser {
             client: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
+                .default_headers(defaults)
                 .build()
                 .unwrap(),
             base: base.to_owned(),

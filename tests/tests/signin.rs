@@ -213,6 +213,34 @@ async fn failed_passwords_lock_the_account_and_then_the_address() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_client_has_its_own_address_limit() {
+    let server = TestServer::start_changed(&layout("live.toml"), |c| {
+        c.auth.max_failures_per_address = 2;
+        c.auth.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    // One client behind the proxy uses up its address's tries...
+    let mut guesser = Browser::with_headers(&server.url, &[("x-forwarded-for", "203.0.113.7")]);
+    guesser.get("/sign-in").await;
+    guesser
+        .post("/sign-in/email", &[("email", "sup1@example.com")])
+        .await;
+    for _ in 0..2 {
+        let a = guesser
+            .post("/sign-in/password", &[("password", "nope")])
+            .await;
+        assert_eq!(a.status, 401);
+    }
+    let a = guesser
+        .post("/sign-in/password", &[("password", PASSWORD)])
+        .await;
+    assert_eq!(a.status, 429, "{}", a.body);
+    // ...and another client behind the same proxy still signs in.
+    let mut other = Browser::with_headers(&server.url, &[("x-forwarded-for", "203.0.113.8")]);
+    other.sign_in("sup2@example.com", DESKTOP).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forgot_password_resets_with_the_mailed_code_once() {
     let server = TestServer::start(&layout("live.toml")).await;
     let mut b = server.browser();

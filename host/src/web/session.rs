@@ -3,7 +3,7 @@
 //! and, when the host config says the desktop is served over https, Secure
 //! with the `__Host-` prefix.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -48,11 +48,46 @@ pub fn without_session(jar: CookieJar, config: &AuthConfig) -> CookieJar {
 
 /// The client's address, for attempt limits and logs ("unknown" when the
 /// server was not started with connection info, as in router tests).
-pub fn client_addr(parts_ext: &axum::http::Extensions) -> String {
-    parts_ext
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+/// Behind a trusted proxy (`[auth] trusted_proxies`) it is the last
+/// address in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_addr(
+    parts_ext: &axum::http::Extensions,
+    headers: &HeaderMap,
+    config: &AuthConfig,
+) -> String {
+    let Some(peer) = parts_ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+        return "unknown".into();
+    };
+    forwarded_client(peer, headers, &config.trusted_proxies).to_string()
+}
+
+/// The client behind `peer`: `peer` itself unless it is a trusted proxy;
+/// then, walking `X-Forwarded-For` from the right (entries nearer the host
+/// were written by proxies we trust), the first address that is not a
+/// trusted proxy. Entries that are not addresses stop the walk: what is
+/// left of them came from the client and may be forged.
+fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let mut client = peer;
+    if !trusted.contains(&peer) {
+        return client;
+    }
+    let hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in hops.iter().rev() {
+        let Ok(addr) = hop.parse::<IpAddr>() else {
+            break;
+        };
+        client = addr;
+        if !trusted.contains(&addr) {
+            break;
+        }
+    }
+    client
 }
 
 /// Loads the session a request's cookie leads to.
@@ -138,5 +173,66 @@ impl FromRequestParts<AppState> for SignedIn {
             Lookup::Expired => Err(not_signed_in(parts, true)),
             Lookup::None => Err(not_signed_in(parts, false)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", v.parse().unwrap());
+        }
+        h
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_header_counts_only_from_a_trusted_proxy() {
+        let trusted = [ip("127.0.0.1"), ip("10.0.0.5")];
+        let forwarded = headers(&["203.0.113.7"]);
+        // From the proxy: the client it names.
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &forwarded, &trusted),
+            ip("203.0.113.7")
+        );
+        // From anyone else: the header is the client's own words.
+        assert_eq!(
+            forwarded_client(ip("198.51.100.1"), &forwarded, &trusted),
+            ip("198.51.100.1")
+        );
+        // No proxies configured: never read.
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &forwarded, &[]),
+            ip("127.0.0.1")
+        );
+    }
+
+    #[test]
+    fn a_forged_left_part_is_skipped_and_proxy_hops_are_walked() {
+        let trusted = [ip("127.0.0.1"), ip("10.0.0.5")];
+        // The client wrote 1.2.3.4 itself; our proxies appended the rest.
+        let forwarded = headers(&["1.2.3.4, 203.0.113.7", "10.0.0.5"]);
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &forwarded, &trusted),
+            ip("203.0.113.7")
+        );
+        // Garbage nearest the proxy: fall back to the proxy's address.
+        let garbage = headers(&["203.0.113.7, not-an-address"]);
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &garbage, &trusted),
+            ip("127.0.0.1")
+        );
+        // IPv6 clients.
+        let v6 = headers(&["2001:db8::1"]);
+        assert_eq!(
+            forwarded_client(ip("127.0.0.1"), &v6, &trusted),
+            ip("2001:db8::1")
+        );
     }
 }

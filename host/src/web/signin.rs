@@ -236,7 +236,7 @@ pub async fn password(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let client = client_addr(&request_ext);
+    let client = client_addr(&request_ext, &headers, state.auth.config());
     let auth = state.auth.clone();
     let (session, result) = blocking(move || {
         let r = auth.submit_password(&mut session, &form.password, &client);
@@ -316,7 +316,7 @@ pub async fn reset(
     request_ext: axum::http::Extensions,
     Form(form): Form<ResetForm>,
 ) -> Response {
-    let client = client_addr(&request_ext);
+    let client = client_addr(&request_ext, &headers, state.auth.config());
     let (_, mut session) = match form_session(&state, &headers, form.csrf.as_deref()).await {
         Ok(s) => s,
         Err(r) => return r,
