@@ -241,6 +241,48 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_address_limit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn widgets_get_the_time_zone_the_browser_reports() {
+    let server = TestServer::start(&shipped_layout("demo.toml")).await;
+    let welcome = |page: &str| {
+        let at = page.find("id=\"tile-welcome\"").expect("a welcome tile");
+        page[at..].split("</section>").next().unwrap().to_owned()
+    };
+    // The station page carries the fields its script fills in.
+    let mut paris = server.browser();
+    paris.get("/sign-in").await;
+    paris
+        .post("/sign-in/email", &[("email", "supervisor@example.com")])
+        .await;
+    paris
+        .post("/sign-in/password", &[("password", PASSWORD)])
+        .await;
+    let (_, station) = paris.get("/station").await;
+    assert!(station.contains("name=\"time_zone\""), "{station}");
+    assert!(station.contains("name=\"locale\""), "{station}");
+    let mut form = vec![("time_zone", "Europe/Paris"), ("locale", "fr-FR")];
+    form.extend_from_slice(DESKTOP);
+    let a = paris.post("/station", &form).await;
+    assert_eq!(a.location.as_deref(), Some("/"), "{}", a.body);
+    let (_, page) = paris.get("/").await;
+    assert!(
+        welcome(&page).contains("Europe/Paris"),
+        "{}",
+        welcome(&page)
+    );
+
+    // A zone the host does not know is not passed on: UTC.
+    let mut station = vec![("time_zone", "Mars/Olympus_Mons"), ("locale", "<b>")];
+    station.extend_from_slice(DESKTOP);
+    let (_, page) = server
+        .sign_in("sup1@example.com", &station)
+        .await
+        .get("/")
+        .await;
+    let tile = welcome(&page);
+    assert!(tile.contains("UTC") && !tile.contains("Mars"), "{tile}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forgot_password_resets_with_the_mailed_code_once() {
     let server = TestServer::start(&layout("live.toml")).await;
     let mut b = server.browser();

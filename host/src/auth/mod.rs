@@ -192,6 +192,58 @@ pub struct Station {
     pub team: Option<String>,
 }
 
+/// The browser's time zone and language, as the station page read them
+/// (`Intl.DateTimeFormat().resolvedOptions().timeZone`,
+/// `navigator.language`): widgets get them in their context, so that a
+/// supervisor in Paris is greeted by Paris time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Place {
+    /// IANA time zone name.
+    pub time_zone: String,
+    /// BCP 47 language tag.
+    pub locale: String,
+}
+
+impl Default for Place {
+    fn default() -> Self {
+        Place {
+            time_zone: "UTC".into(),
+            locale: "en-US".into(),
+        }
+    }
+}
+
+impl Place {
+    /// The place a browser reported; what is missing or not understood
+    /// (an unknown time zone, a malformed tag) stays at the default.
+    pub fn from_browser(time_zone: Option<&str>, locale: Option<&str>) -> Self {
+        let mut place = Place::default();
+        if let Some(tz) = time_zone
+            .map(str::trim)
+            .filter(|tz| tz.len() <= 64 && jiff::tz::TimeZone::get(tz).is_ok())
+        {
+            place.time_zone = tz.to_owned();
+        }
+        if let Some(tag) = locale.map(str::trim).filter(|t| is_language_tag(t)) {
+            place.locale = tag.to_owned();
+        }
+        place
+    }
+}
+
+/// Whether `tag` has the shape of a BCP 47 language tag: subtags of one
+/// to eight ASCII letters or digits joined by `-`, the first letters only.
+fn is_language_tag(tag: &str) -> bool {
+    let mut subtags = tag.split('-');
+    let first_ok = subtags
+        .next()
+        .is_some_and(|s| (2..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphabetic()));
+    tag.len() <= 35
+        && first_ok
+        && subtags
+            .all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
 /// Where a session is in the sign-in flow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "kebab-case")]
@@ -214,6 +266,9 @@ pub enum Step {
         user: User,
         /// With which station credentials.
         station: Station,
+        /// Where the browser is (sessions older than this field: UTC, en-US).
+        #[serde(default)]
+        place: Place,
     },
 }
 
@@ -244,13 +299,17 @@ impl Session {
     /// The viewer of an active session.
     pub fn viewer(&self) -> Option<Viewer> {
         match &self.data.step {
-            Step::Active { user, station } => Some(Viewer {
+            Step::Active {
+                user,
+                station,
+                place,
+            } => Some(Viewer {
                 user_id: user.id.clone(),
                 display_name: user.display_name.clone(),
                 role: station.role,
                 team: station.team.clone(),
-                locale: "en-US".into(),
-                time_zone: "UTC".into(),
+                locale: place.locale.clone(),
+                time_zone: place.time_zone.clone(),
             }),
             _ => None,
         }
@@ -450,6 +509,12 @@ pub struct StationInput {
     /// "on" when the E911 notice is acknowledged.
     #[serde(default)]
     pub e911: Option<String>,
+    /// The browser's IANA time zone (filled in by the page's script).
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// The browser's language (filled in by the page's script).
+    #[serde(default)]
+    pub locale: Option<String>,
 }
 
 /// What submitting station credentials led to.
@@ -1183,7 +1248,12 @@ impl Auth {
             tracing::warn!(user = %user.id, "cannot forget station credentials: {e}");
         }
         tracing::info!(user = %user.id, role = %role, telephony = station.telephony.as_str(), "signed in");
-        session.data.step = Step::Active { user, station };
+        let place = Place::from_browser(input.time_zone.as_deref(), input.locale.as_deref());
+        session.data.step = Step::Active {
+            user,
+            station,
+            place,
+        };
         session.data.notice = remember_failed.then(|| {
             "Your station credentials could not be saved. Enter them again the next time you sign in."
                 .to_owned()
@@ -1338,5 +1408,22 @@ mod tests {
                 .to_string()
                 .contains("15 minutes")
         );
+    }
+
+    #[test]
+    fn the_browsers_place_is_taken_only_when_it_makes_sense() {
+        let paris = Place::from_browser(Some("Europe/Paris"), Some("fr-FR"));
+        assert_eq!(
+            (paris.time_zone.as_str(), paris.locale.as_str()),
+            ("Europe/Paris", "fr-FR")
+        );
+        let odd = Place::from_browser(Some("Mars/Olympus_Mons"), Some("<script>"));
+        assert_eq!(odd, Place::default());
+        assert_eq!(Place::from_browser(None, Some("")), Place::default());
+        assert_eq!(
+            Place::from_browser(Some("UTC"), Some("zh-Hant-TW")).locale,
+            "zh-Hant-TW"
+        );
+        assert_eq!(Place::from_browser(None, Some("en-")).locale, "en-US");
     }
 }

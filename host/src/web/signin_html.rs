@@ -220,6 +220,10 @@ pub fn station(
                 (error_box(error))
                 form.signin-form method="post" action="/station" id="station-form" {
                     (csrf(session))
+                    // The browser's time zone and language, filled in by the
+                    // page's script, for the widgets' local times.
+                    input type="hidden" name="time_zone" id="time-zone";
+                    input type="hidden" name="locale" id="locale";
                     @if form.roles.len() > 1 {
                         label for="role" { "Role" }
                         select id="role" name="role" aria-invalid=[bad("role").then_some("true")] {

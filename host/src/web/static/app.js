@@ -305,6 +305,17 @@ async function readMicrophone() {
 function updateStationForm() {
   const form = document.getElementById("station-form");
   if (!form) return;
+  // Where the browser is, so that widgets show the supervisor's own time.
+  const zone = document.getElementById("time-zone");
+  if (zone && !zone.value) {
+    try {
+      zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (_) {
+      zone.value = "";
+    }
+  }
+  const locale = document.getElementById("locale");
+  if (locale && !locale.value) locale.value = navigator.language || "";
   const checked = form.querySelector('input[name="telephony"]:checked');
   const telephony = checked ? checked.value : "dial-number";
   document.getElementById("number-field").hidden = telephony === "desktop";
