@@ -41,6 +41,7 @@ for _ in $(seq 100); do
   curl -fs "$BASE/healthz" > /dev/null && break
   sleep 0.1
 done
+curl -fs "$BASE/healthz" > /dev/null || { echo "the server did not start:" >&2; cat "$data/server.log" >&2; exit 1; }
 
 jar="$data/cookies"
 # The CSRF token of the form on the page at $1.
@@ -81,7 +82,10 @@ case "$mode" in
     "$LIVE" run "127.0.0.1:$PORT" "$pid" "$pages" 620 60 &
     live=$!
     # Load starts once the pages are open (sign-ins take a while).
-    until [ "$(curl -fs "$BASE/metrics" | awk '/^deskhost_live_connections / { print $2 }')" = "$pages" ]; do sleep 1; done
+    until [ "$(curl -fs "$BASE/metrics" | awk '/^deskhost_live_connections / { print $2 }')" = "$pages" ]; do
+      kill -0 "$live" 2> /dev/null || { echo "live_pages stopped before its pages were open" >&2; exit 1; }
+      sleep 1
+    done
     wrk -t1 -c20 -d600s --latency -H "Cookie: $cookie" "$BASE/"
     wait "$live"
     echo "--- home page requests by status (host metrics)"
