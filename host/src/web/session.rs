@@ -65,8 +65,10 @@ pub fn client_addr(
 /// then, walking `X-Forwarded-For` from the right (entries nearer the host
 /// were written by proxies we trust), the first address that is not a
 /// trusted proxy. Entries that are not addresses stop the walk: what is
-/// left of them came from the client and may be forged.
+/// left of them came from the client and may be forged. IPv4 addresses
+/// mapped into IPv6 (a dual-stack listener) compare as IPv4.
 fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let peer = peer.to_canonical();
     let mut client = peer;
     if !trusted.contains(&peer) {
         return client;
@@ -79,7 +81,7 @@ fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> Ip
         .map(str::trim)
         .collect::<Vec<_>>();
     for hop in hops.iter().rev() {
-        let Ok(addr) = hop.parse::<IpAddr>() else {
+        let Ok(addr) = hop.parse::<IpAddr>().map(|a| a.to_canonical()) else {
             break;
         };
         client = addr;
@@ -205,6 +207,11 @@ mod tests {
         assert_eq!(
             forwarded_client(ip("198.51.100.1"), &forwarded, &trusted),
             ip("198.51.100.1")
+        );
+        // A dual-stack listener sees the proxy as ::ffff:127.0.0.1.
+        assert_eq!(
+            forwarded_client(ip("::ffff:127.0.0.1"), &forwarded, &trusted),
+            ip("203.0.113.7")
         );
         // No proxies configured: never read.
         assert_eq!(
