@@ -65,6 +65,8 @@ pub struct Options {
     pub microphone: bool,
     /// Whether the system prefers a dark colour scheme.
     pub dark: bool,
+    /// The system time zone the browser runs in (IANA name).
+    pub time_zone: &'static str,
 }
 
 impl Default for Options {
@@ -74,6 +76,7 @@ impl Default for Options {
             height: 900,
             microphone: true,
             dark: false,
+            time_zone: "UTC",
         }
     }
 }
@@ -105,6 +108,8 @@ impl Chrome {
         let port = free_port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            // Chromium, started by chromedriver, takes its zone from TZ.
+            .env("TZ", options.time_zone)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

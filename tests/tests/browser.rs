@@ -56,7 +56,12 @@ async fn sign_in_as_lead_of_sales(chrome: &Chrome, number: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supervisor_signs_in_and_reaches_the_home_page() {
     let server = demo().await;
-    let chrome = Chrome::open(&server.url, Options::default()).await;
+    // A supervisor in Paris: widgets show Paris time.
+    let options = Options {
+        time_zone: "Europe/Paris",
+        ..Options::default()
+    };
+    let chrome = Chrome::open(&server.url, options).await;
     sign_in_to_station(&chrome, "supervisor@example.com", Some("supervisor")).await;
     // Supervisor only: no Role, no Team.
     assert!(!chrome.shown("//select[@id='role']").await);
@@ -73,6 +78,21 @@ async fn a_supervisor_signs_in_and_reaches_the_home_page() {
         "Dial number is selected by default"
     );
     chrome.fill("Dial number/Extension", "+14155550100").await;
+    // The page's script reports where the browser is.
+    let place = chrome
+        .client
+        .execute(
+            "return [document.getElementById('time-zone').value, \
+             Intl.DateTimeFormat().resolvedOptions().timeZone, \
+             document.getElementById('locale').value, navigator.language];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let place: Vec<String> = serde_json::from_value(place).unwrap();
+    assert_eq!(place[0], "Europe/Paris", "{place:?}");
+    assert_eq!(place[0], place[1], "{place:?}");
+    assert!(!place[2].is_empty() && place[2] == place[3], "{place:?}");
     chrome.screenshot("supervisor-3-station").await;
     chrome.click("Submit").await;
     chrome.wait_for("//h1[normalize-space()='Home']").await;
@@ -80,6 +100,8 @@ async fn a_supervisor_signs_in_and_reaches_the_home_page() {
     chrome.screenshot("supervisor-4-home").await;
     let text = chrome.text().await;
     assert!(text.contains("Dana Supervisor"), "{text}");
+    // Welcome shows the browser's time zone.
+    assert!(text.contains(&place[0]), "{} not in {text}", place[0]);
     assert!(!text.contains("Some features are unavailable."), "{text}");
     chrome.close().await;
 }
