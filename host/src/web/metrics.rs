@@ -104,11 +104,12 @@ mod tests {
     #[test]
     fn the_recorder_comes_with_its_upkeep_thread_and_samples_reach_the_buckets() {
         let handle = handle();
-        assert!(
-            thread_names().iter().any(|n| n == UPKEEP_THREAD),
-            "{:?}",
-            thread_names()
-        );
+        // The new thread names itself once it runs, so give it a moment.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !thread_names().iter().any(|n| n == UPKEEP_THREAD) {
+            assert!(Instant::now() < deadline, "{:?}", thread_names());
+            std::thread::sleep(Duration::from_millis(10));
+        }
         metrics::histogram!("deskhost_test_upkeep_seconds").record(0.003);
         handle.run_upkeep();
         let text = handle.render();
