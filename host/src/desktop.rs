@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use crate::admin::{Failure, journal};
@@ -82,13 +82,51 @@ pub struct TileError {
     pub tracking_id: String,
 }
 
+/// A widget's view as rendered: shared, not copied, by the view cache and
+/// every page that shows it.
+#[derive(Debug)]
+pub struct RenderedView {
+    view: types::View,
+    /// The tile's HTML for this view, made once by the web layer the first
+    /// time the view is shown (see `web::html::tile`); `None` there when
+    /// the HTML must be made for every page (the view shows times relative
+    /// to now).
+    pub html: OnceLock<Option<TileHtml>>,
+}
+
+/// A tile's HTML, in two parts: the session's CSRF token goes between them.
+#[derive(Debug)]
+pub struct TileHtml {
+    /// Up to the CSRF token.
+    pub before_csrf: Box<str>,
+    /// After the CSRF token.
+    pub after_csrf: Box<str>,
+}
+
+impl RenderedView {
+    /// Wraps a view returned by a widget.
+    pub fn new(view: types::View) -> Self {
+        RenderedView {
+            view,
+            html: OnceLock::new(),
+        }
+    }
+}
+
+impl std::ops::Deref for RenderedView {
+    type Target = types::View;
+    fn deref(&self) -> &types::View {
+        &self.view
+    }
+}
+
 /// One rendered tile.
 #[derive(Debug, Clone)]
 pub struct Tile {
     /// The widget instance from the layout.
     pub widget: Arc<Widget>,
     /// Its view, or why there is none.
-    pub result: Result<types::View, TileError>,
+    pub result: Result<Arc<RenderedView>, TileError>,
     /// A hash of what it shows: equal hashes, same tile content.
     pub hash: u64,
 }
@@ -125,8 +163,11 @@ const MAX_CACHED_VIEWS: usize = 20_000;
 /// least: a failing widget is not hammered by every page load and push tick.
 const FAILURE_BACKOFF: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// A widget's view, or why there is none.
+type ViewResult = Result<Arc<RenderedView>, TileError>;
+
 struct CachedView {
-    result: Result<types::View, TileError>,
+    result: ViewResult,
     /// What the result shows, hashed (see [`Tile::hash`]).
     hash: u64,
     /// `None`: current until an action replaces it.
@@ -214,10 +255,10 @@ impl Changes {
 
 /// A hash of what a tile shows: the view, or the error's reason (not its
 /// tracking ID, which is new at every failure).
-fn result_hash(result: &Result<types::View, TileError>) -> u64 {
+fn result_hash(result: &ViewResult) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     match result {
-        Ok(v) => format!("{v:?}").hash(&mut h),
+        Ok(v) => format!("{:?}", v.view).hash(&mut h),
         Err(e) => ("error", &e.reason).hash(&mut h),
     }
     h.finish()
@@ -373,10 +414,12 @@ impl Desktop {
             });
         };
         let page: &Page = desk.page(page_id)?;
+        let viewer_key = viewer.cache_key();
         let tiles = futures::future::join_all(
-            self.visible_widgets(viewer, page_id)
-                .into_iter()
-                .map(|id| self.render_widget(viewer, self.widget_arc(viewer.role, &id), None)),
+            self.visible_widgets(viewer, page_id).into_iter().map(|id| {
+                let widget = self.widget_arc(viewer.role, &id);
+                self.render_widget(viewer, viewer_key, widget, None)
+            }),
         )
         .await;
         Some(AssembledPage {
@@ -409,10 +452,13 @@ impl Desktop {
         if !widget.visible.allows(viewer.role, viewer.team.as_deref()) {
             return None;
         }
-        Some(self.render_widget(viewer, widget, action).await)
+        Some(
+            self.render_widget(viewer, viewer.cache_key(), widget, action)
+                .await,
+        )
     }
 
-    fn cached(&self, key: &(Role, String, u64)) -> Option<(Result<types::View, TileError>, u64)> {
+    fn cached(&self, key: &(Role, String, u64)) -> Option<(ViewResult, u64)> {
         let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
         let c = views.get(key)?;
         self.is_fresh(c).then(|| (c.result.clone(), c.hash))
@@ -449,7 +495,7 @@ impl Desktop {
         &self,
         key: (Role, String, u64),
         widget: &Widget,
-        result: &Result<types::View, TileError>,
+        result: &ViewResult,
         data_version: Option<u64>,
     ) -> u64 {
         let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
@@ -476,13 +522,16 @@ impl Desktop {
         hash
     }
 
+    /// Renders `widget` for `viewer`, whose [`Viewer::cache_key`] is
+    /// `viewer_key` (worked out once per page).
     async fn render_widget(
         &self,
         viewer: &Viewer,
+        viewer_key: u64,
         widget: Arc<Widget>,
         action: Option<types::Action>,
     ) -> Tile {
-        let key = (viewer.role, widget.id.clone(), viewer.cache_key());
+        let key = (viewer.role, widget.id.clone(), viewer_key);
         if let Some(failure) = self.changes.build_failure(&widget.plugin) {
             // The plugin's source does not build (`deskhost dev`): say so,
             // without calling the last version that did.
@@ -615,22 +664,24 @@ impl Desktop {
         if is_action && outcome.is_ok() {
             self.changes.bump();
         }
-        let result = outcome.map_err(|e| {
-            let reason = match &e {
-                CallError::Widget(message) => message.clone(),
-                other => format!("This widget {other}."),
-            };
-            let failure = self.failure(&widget, reason);
-            if !matches!(e, CallError::Widget(_))
-                && self
-                    .health
-                    .failure(&health_key, &failure.tracking_id)
-                    .is_some()
-            {
-                journal().widget_failure(&widget.id, &widget.plugin, Failure::Quarantine);
-            }
-            failure
-        });
+        let result = outcome
+            .map(|v| Arc::new(RenderedView::new(v)))
+            .map_err(|e| {
+                let reason = match &e {
+                    CallError::Widget(message) => message.clone(),
+                    other => format!("This widget {other}."),
+                };
+                let failure = self.failure(&widget, reason);
+                if !matches!(e, CallError::Widget(_))
+                    && self
+                        .health
+                        .failure(&health_key, &failure.tracking_id)
+                        .is_some()
+                {
+                    journal().widget_failure(&widget.id, &widget.plugin, Failure::Quarantine);
+                }
+                failure
+            });
         if result.is_ok() {
             self.health.success(&health_key);
         }

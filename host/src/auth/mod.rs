@@ -33,6 +33,7 @@ use crate::runtime::auth::{self as wit, AuthCall};
 use crate::runtime::{CallError, CallLimits, Plugins, Runtime, StationRegistry};
 use crate::store::{Attempts, SessionStore, StoredSession};
 pub use instances::{Instances, Presence};
+use session_cache::CachedSession;
 
 /// What the admin should check when signing in fails for a reason the user
 /// cannot fix (the seed's list).
@@ -771,13 +772,12 @@ impl Auth {
     }
 
     /// Whether a stored session is still live at `now`.
-    fn judge(&self, id_hash: Vec<u8>, stored: StoredSession, now: u64) -> Judged {
+    fn judge(&self, id_hash: Vec<u8>, stored: CachedSession, now: u64) -> Judged {
         let idle =
             now.saturating_sub(stored.last_seen_ms) > self.config.idle_timeout.as_millis() as u64;
         let old =
             now.saturating_sub(stored.created_ms) > self.config.absolute_timeout.as_millis() as u64;
-        let data: Option<SessionData> = serde_json::from_str(&stored.data).ok();
-        let Some(data) = data.filter(|_| !idle && !old) else {
+        let Some(data) = stored.data.filter(|_| !idle && !old) else {
             return Judged::Ended(id_hash);
         };
         let session = Box::new(Session {
@@ -832,7 +832,14 @@ impl Auth {
         self.store
             .put_session(&stored)
             .map_err(|e| tracking(&format!("cannot save a session: {e}")))?;
-        self.cache.put(&stored);
+        self.cache.put(
+            stored.id_hash,
+            CachedSession {
+                data: Some(session.data.clone()),
+                created_ms: session.created_ms,
+                last_seen_ms: session.last_seen_ms,
+            },
+        );
         Ok(())
     }
 

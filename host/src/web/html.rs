@@ -2,12 +2,12 @@
 //! and tiles, including error tiles. Plugin views are rendered by
 //! [`super::view`].
 
-use maud::{DOCTYPE, Markup, html};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::assets::Assets;
 use super::view;
 use crate::contact_center::{AgentState, OwnState};
-use crate::desktop::{AssembledPage, Tile, Viewer};
+use crate::desktop::{AssembledPage, Tile, TileHtml, Viewer};
 use crate::layout::Layout;
 
 /// What the desktop frame shows around the page: the user's own agent
@@ -105,7 +105,51 @@ fn initials(name: &str) -> String {
 
 /// One tile: its title bar and either the widget's view (inside a form, so
 /// its buttons and inputs reach `on-action`) or an error with tracking ID.
+/// A view's HTML is made once and kept with the view (unless it shows
+/// times relative to now); each page only puts its CSRF token in.
 pub fn tile(tile: &Tile, csrf: &str, now_ms: u64) -> Markup {
+    let kept = match &tile.result {
+        Ok(view) => view
+            .html
+            .get_or_init(|| {
+                if view::shows_clock(&view.blocks) {
+                    None
+                } else {
+                    split_at_csrf(tile_markup(tile, "", 0))
+                }
+            })
+            .as_ref(),
+        Err(_) => None,
+    };
+    let Some(kept) = kept else {
+        return tile_markup(tile, csrf, now_ms);
+    };
+    let mut out =
+        String::with_capacity(kept.before_csrf.len() + csrf.len() + kept.after_csrf.len());
+    out.push_str(&kept.before_csrf);
+    maud::Render::render_to(csrf, &mut out);
+    out.push_str(&kept.after_csrf);
+    PreEscaped(out)
+}
+
+/// Where the CSRF token goes in a tile made with an empty token: the
+/// first hidden `csrf` input (everything before it is escaped, so no text
+/// of the widget's can look like it).
+const CSRF_INPUT: &str = r#"name="csrf" value=""#;
+
+/// Splits a tile's HTML, made with an empty CSRF token, where the token
+/// goes.
+fn split_at_csrf(markup: Markup) -> Option<TileHtml> {
+    let html = markup.into_string();
+    let at = html.find(CSRF_INPUT)? + CSRF_INPUT.len();
+    Some(TileHtml {
+        before_csrf: html[..at].into(),
+        after_csrf: html[at..].into(),
+    })
+}
+
+/// One tile's HTML, made from scratch.
+fn tile_markup(tile: &Tile, csrf: &str, now_ms: u64) -> Markup {
     let w = &tile.widget;
     let title_id = format!("tile-{}-title", w.id);
     let class = format!(
@@ -293,7 +337,7 @@ mod tests {
 
     use super::*;
     use crate::contact_center::Task;
-    use crate::desktop::{AssembledPage, Tile};
+    use crate::desktop::{AssembledPage, RenderedView, Tile};
     use crate::layout::{Limits, Role, Visibility, Widget};
     use crate::runtime::types::{Block, View};
 
@@ -347,9 +391,9 @@ mod tests {
             nav: vec![("home".into(), "Home".into())],
             tiles: vec![Tile {
                 widget,
-                result: Ok(View {
+                result: Ok(Arc::new(RenderedView::new(View {
                     blocks: vec![Block::Text("hello".into())],
-                }),
+                }))),
                 hash: 1,
             }],
         }
@@ -414,6 +458,41 @@ mod tests {
         ));
         // Links carry nothing of the viewer: the session says who it is.
         assert!(!html.contains("?role="));
+    }
+
+    #[test]
+    fn a_views_html_is_made_once_and_carries_each_pages_csrf_token() {
+        let mut p = page();
+        let t = &mut p.tiles[0];
+        // Text that looks like the CSRF input cannot move where the token goes.
+        t.result = Ok(Arc::new(RenderedView::new(View {
+            blocks: vec![Block::Text(r#"name="csrf" value=""#.into())],
+        })));
+        let first = tile(t, "one", 5).into_string();
+        assert_eq!(first, tile_markup(t, "one", 5).into_string());
+        let kept = t.result.as_ref().unwrap().html.get().unwrap().as_ref();
+        assert!(kept.is_some(), "kept for the next page");
+        let second = tile(t, "two<", 9).into_string();
+        assert_eq!(second, tile_markup(t, "two<", 9).into_string());
+        assert!(second.contains(r#"<input type="hidden" name="csrf" value="two&lt;">"#));
+    }
+
+    #[test]
+    fn a_view_with_relative_times_is_made_for_every_page() {
+        use crate::runtime::types::Duration;
+        let mut p = page();
+        let t = &mut p.tiles[0];
+        t.result = Ok(Arc::new(RenderedView::new(View {
+            blocks: vec![Block::Duration(Duration {
+                label: "In state".into(),
+                since: 0,
+            })],
+        })));
+        let at_1s = tile(t, "c", 1_000).into_string();
+        let at_61s = tile(t, "c", 61_000).into_string();
+        assert!(at_1s.contains("0:01"), "{at_1s}");
+        assert!(at_61s.contains("1:01"), "{at_61s}");
+        assert!(t.result.as_ref().unwrap().html.get().unwrap().is_none());
     }
 
     #[test]

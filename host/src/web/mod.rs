@@ -221,9 +221,14 @@ async fn render_page(state: &AppState, signed_in: SignedIn, page_id: &str) -> Re
             return Redirect::to("/profile?required=1").into_response();
         }
     }
+    let own_state = desktop.own_state(&viewer);
     let frame = html::Frame {
-        own_state: desktop.own_state(&viewer),
-        idle_reasons: desktop.idle_reasons(),
+        // The reasons are only offered by the agent state selector.
+        idle_reasons: own_state
+            .as_ref()
+            .map(|_| desktop.idle_reasons())
+            .unwrap_or_default(),
+        own_state,
         csrf,
         notice,
         desktop_telephony,

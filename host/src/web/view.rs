@@ -259,6 +259,21 @@ fn chart(c: &Chart) -> Markup {
     }
 }
 
+/// Whether `blocks` show a time relative to now: their HTML then changes
+/// with the clock, and is made again for every page.
+pub fn shows_clock(blocks: &[Block]) -> bool {
+    blocks.iter().take(MAX_BLOCKS).any(|b| match b {
+        Block::Duration(_) => true,
+        Block::Table(t) => t
+            .rows
+            .iter()
+            .take(MAX_TABLE_ROWS)
+            .flatten()
+            .any(|c| matches!(c, Cell::Since(_))),
+        _ => false,
+    })
+}
+
 /// Renders `blocks` for the tile of widget `tile_id`. `now_ms` is the
 /// server's clock, for the first value of counting durations.
 pub fn blocks(blocks: &[Block], tile_id: &str, now_ms: u64) -> Markup {
