@@ -166,6 +166,42 @@ const FAILURE_BACKOFF: std::time::Duration = std::time::Duration::from_secs(5);
 /// A widget's view, or why there is none.
 type ViewResult = Result<Arc<RenderedView>, TileError>;
 
+/// Rendered views by viewer (role and [`Viewer::cache_key`]), then by
+/// widget id: a page looks up all its tiles under one lock, without
+/// making a key per tile.
+#[derive(Default)]
+struct ViewCache {
+    by_viewer: HashMap<(Role, u64), HashMap<String, CachedView>>,
+    /// Views held, over all viewers.
+    len: usize,
+}
+
+impl ViewCache {
+    fn get(&self, role: Role, viewer_key: u64, widget_id: &str) -> Option<&CachedView> {
+        self.by_viewer.get(&(role, viewer_key))?.get(widget_id)
+    }
+
+    fn insert(&mut self, role: Role, viewer_key: u64, widget_id: &str, view: CachedView) {
+        if self.len >= MAX_CACHED_VIEWS {
+            // Past the bound, start over rather than track ages.
+            *self = ViewCache::default();
+        }
+        let views = self.by_viewer.entry((role, viewer_key)).or_default();
+        if views.insert(widget_id.to_owned(), view).is_none() {
+            self.len += 1;
+        }
+    }
+}
+
+/// A role's widgets, looked up by id and by page.
+#[derive(Default)]
+struct RoleWidgets {
+    by_id: HashMap<String, Arc<Widget>>,
+    /// Each page's widgets in reading order (row, then column), before
+    /// visibility rules.
+    by_page: HashMap<String, Vec<Arc<Widget>>>,
+}
+
 struct CachedView {
     result: ViewResult,
     /// What the result shows, hashed (see [`Tile::hash`]).
@@ -266,10 +302,10 @@ fn result_hash(result: &ViewResult) -> u64 {
 
 /// A layout bound to the plugins that serve it.
 pub struct Desktop {
-    views: Mutex<HashMap<(Role, String, u64), CachedView>>,
+    views: Mutex<ViewCache>,
     layout: Layout,
-    /// Widgets by role and id, shared with rendered tiles.
-    widgets: BTreeMap<(Role, String), Arc<Widget>>,
+    /// Widgets by role, shared with rendered tiles.
+    widgets: BTreeMap<Role, RoleWidgets>,
     plugins: Arc<Plugins>,
     runtime: Arc<Runtime>,
     grants: BTreeMap<String, Arc<[String]>>,
@@ -289,12 +325,17 @@ impl Desktop {
         changes: Changes,
         host_grants: &BTreeMap<String, Vec<String>>,
     ) -> Self {
-        let mut widgets = BTreeMap::new();
+        let mut widgets: BTreeMap<Role, RoleWidgets> = BTreeMap::new();
         for (role, desk) in &layout.roles {
+            let of_role = widgets.entry(*role).or_default();
             for page in desk.all_pages() {
-                for w in &page.widgets {
-                    widgets.insert((*role, w.id.clone()), Arc::new(w.clone()));
+                let mut on_page: Vec<Arc<Widget>> =
+                    page.widgets.iter().map(|w| Arc::new(w.clone())).collect();
+                on_page.sort_by_key(|w| (w.row, w.column));
+                for w in &on_page {
+                    of_role.by_id.insert(w.id.clone(), w.clone());
                 }
+                of_role.by_page.insert(page.id.clone(), on_page);
             }
         }
         let mut grants: BTreeMap<String, Vec<String>> = host_grants.clone();
@@ -313,7 +354,7 @@ impl Desktop {
             })
             .collect();
         Desktop {
-            views: Mutex::new(HashMap::new()),
+            views: Mutex::new(ViewCache::default()),
             layout,
             widgets,
             plugins,
@@ -370,16 +411,23 @@ impl Desktop {
 
     /// Ids of the widgets `viewer` sees on page `page_id`, in reading order.
     pub fn visible_widgets(&self, viewer: &Viewer, page_id: &str) -> Vec<String> {
-        let Some(page) = self.desk(viewer.role).and_then(|d| d.page(page_id)) else {
-            return Vec::new();
-        };
-        let mut visible: Vec<&Widget> = page
-            .widgets
-            .iter()
+        self.visible(viewer, page_id)
+            .map(|w| w.id.clone())
+            .collect()
+    }
+
+    /// The widgets `viewer` sees on page `page_id`, in reading order.
+    fn visible<'a>(
+        &'a self,
+        viewer: &'a Viewer,
+        page_id: &str,
+    ) -> impl Iterator<Item = &'a Arc<Widget>> + 'a {
+        self.widgets
+            .get(&viewer.role)
+            .and_then(|r| r.by_page.get(page_id))
+            .into_iter()
+            .flatten()
             .filter(|w| w.visible.allows(viewer.role, viewer.team.as_deref()))
-            .collect();
-        visible.sort_by_key(|w| (w.row, w.column));
-        visible.into_iter().map(|w| w.id.clone()).collect()
     }
 
     /// The layout being served.
@@ -415,13 +463,34 @@ impl Desktop {
         };
         let page: &Page = desk.page(page_id)?;
         let viewer_key = viewer.cache_key();
-        let tiles = futures::future::join_all(
-            self.visible_widgets(viewer, page_id).into_iter().map(|id| {
-                let widget = self.widget_arc(viewer.role, &id);
-                self.render_widget(viewer, viewer_key, widget, None)
-            }),
-        )
-        .await;
+        let widgets: Vec<&Arc<Widget>> = self.visible(viewer, page_id).collect();
+        // Most loads find every tile cached: one look under one lock; the
+        // rest are rendered in parallel.
+        let cached = self.cached_views(viewer.role, viewer_key, &widgets);
+        let mut tiles: Vec<Option<Tile>> = widgets
+            .iter()
+            .zip(cached)
+            .map(|(widget, cached)| {
+                cached.map(|(result, hash)| Tile {
+                    widget: Arc::clone(widget),
+                    result,
+                    hash,
+                })
+            })
+            .collect();
+        let missing: Vec<usize> = (0..tiles.len()).filter(|&i| tiles[i].is_none()).collect();
+        if !missing.is_empty() {
+            let rendered = futures::future::join_all(
+                missing
+                    .iter()
+                    .map(|&i| self.render_widget(viewer, viewer_key, widgets[i].clone(), None)),
+            )
+            .await;
+            for (i, tile) in missing.into_iter().zip(rendered) {
+                tiles[i] = Some(tile);
+            }
+        }
+        let tiles = tiles.into_iter().flatten().collect();
         Some(AssembledPage {
             id: page.id.clone(),
             title: page.title.clone(),
@@ -431,10 +500,6 @@ impl Desktop {
                 .collect(),
             tiles,
         })
-    }
-
-    fn widget_arc(&self, role: Role, id: &str) -> Arc<Widget> {
-        self.widgets[&(role, id.to_owned())].clone()
     }
 
     /// Renders one widget for `viewer` (after an action when `action` is
@@ -447,7 +512,9 @@ impl Desktop {
     ) -> Option<Tile> {
         let widget = self
             .widgets
-            .get(&(viewer.role, widget_id.to_owned()))?
+            .get(&viewer.role)?
+            .by_id
+            .get(widget_id)?
             .clone();
         if !widget.visible.allows(viewer.role, viewer.team.as_deref()) {
             return None;
@@ -458,10 +525,31 @@ impl Desktop {
         )
     }
 
-    fn cached(&self, key: &(Role, String, u64)) -> Option<(ViewResult, u64)> {
-        let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
-        let c = views.get(key)?;
-        self.is_fresh(c).then(|| (c.result.clone(), c.hash))
+    fn views(&self) -> std::sync::MutexGuard<'_, ViewCache> {
+        self.views.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The fresh cached view of each of `widgets` for a viewer, with its
+    /// hash; `None` where there is none, or where the widget's plugin
+    /// fails to build (its tile says so instead).
+    fn cached_views(
+        &self,
+        role: Role,
+        viewer_key: u64,
+        widgets: &[&Arc<Widget>],
+    ) -> Vec<Option<(ViewResult, u64)>> {
+        let failing = self.changes.build_failures();
+        let views = self.views();
+        widgets
+            .iter()
+            .map(|w| {
+                if failing.contains_key(&w.plugin) {
+                    return None;
+                }
+                let c = views.get(role, viewer_key, &w.id)?;
+                self.is_fresh(c).then(|| (c.result.clone(), c.hash))
+            })
+            .collect()
     }
 
     fn is_fresh(&self, c: &CachedView) -> bool {
@@ -484,24 +572,18 @@ impl Desktop {
     /// one whose hash is `known`, without rendering or copying anything:
     /// the cheap check live pages make every second.
     pub fn is_unchanged(&self, viewer: &Viewer, widget_id: &str, known: u64) -> bool {
-        let key = (viewer.role, widget_id.to_owned(), viewer.cache_key());
-        let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
-        views
-            .get(&key)
+        self.views()
+            .get(viewer.role, viewer.cache_key(), widget_id)
             .is_some_and(|c| c.hash == known && self.is_fresh(c))
     }
 
     fn remember(
         &self,
-        key: (Role, String, u64),
+        (role, viewer_key): (Role, u64),
         widget: &Widget,
         result: &ViewResult,
         data_version: Option<u64>,
     ) -> u64 {
-        let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
-        if views.len() >= MAX_CACHED_VIEWS {
-            views.clear();
-        }
         let now = Instant::now();
         let fresh_until = match result {
             Ok(_) => widget.refresh.map(|d| now + d),
@@ -509,8 +591,10 @@ impl Desktop {
         };
         let hash = result_hash(result);
         let generation = self.changes.current();
-        views.insert(
-            key,
+        self.views().insert(
+            role,
+            viewer_key,
+            &widget.id,
             CachedView {
                 result: result.clone(),
                 hash,
@@ -531,7 +615,6 @@ impl Desktop {
         widget: Arc<Widget>,
         action: Option<types::Action>,
     ) -> Tile {
-        let key = (viewer.role, widget.id.clone(), viewer_key);
         if let Some(failure) = self.changes.build_failure(&widget.plugin) {
             // The plugin's source does not build (`deskhost dev`): say so,
             // without calling the last version that did.
@@ -544,7 +627,8 @@ impl Desktop {
             };
         }
         if action.is_none()
-            && let Some((result, hash)) = self.cached(&key)
+            && let Some(Some((result, hash))) =
+                self.cached_views(viewer.role, viewer_key, &[&widget]).pop()
         {
             return Tile {
                 widget,
@@ -685,7 +769,7 @@ impl Desktop {
         if result.is_ok() {
             self.health.success(&health_key);
         }
-        let hash = self.remember(key, &widget, &result, data_version);
+        let hash = self.remember((viewer.role, viewer_key), &widget, &result, data_version);
         Tile {
             widget,
             result,

@@ -2,7 +2,7 @@
 //! and tiles, including error tiles. Plugin views are rendered by
 //! [`super::view`].
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 
 use super::assets::Assets;
 use super::view;
@@ -108,28 +108,54 @@ fn initials(name: &str) -> String {
 /// A view's HTML is made once and kept with the view (unless it shows
 /// times relative to now); each page only puts its CSRF token in.
 pub fn tile(tile: &Tile, csrf: &str, now_ms: u64) -> Markup {
-    let kept = match &tile.result {
-        Ok(view) => view
-            .html
-            .get_or_init(|| {
-                if view::shows_clock(&view.blocks) {
-                    None
-                } else {
-                    split_at_csrf(tile_markup(tile, "", 0))
-                }
-            })
-            .as_ref(),
-        Err(_) => None,
-    };
-    let Some(kept) = kept else {
-        return tile_markup(tile, csrf, now_ms);
-    };
-    let mut out =
-        String::with_capacity(kept.before_csrf.len() + csrf.len() + kept.after_csrf.len());
-    out.push_str(&kept.before_csrf);
-    maud::Render::render_to(csrf, &mut out);
-    out.push_str(&kept.after_csrf);
-    PreEscaped(out)
+    let csrf_html = maud::Render::render(csrf);
+    maud::Render::render(&TileOnPage {
+        tile,
+        csrf,
+        csrf_html: &csrf_html,
+        now_ms,
+    })
+}
+
+/// A tile as a page shows it: rendered straight into the page's buffer.
+struct TileOnPage<'a> {
+    tile: &'a Tile,
+    csrf: &'a str,
+    /// `csrf` escaped, once per page rather than once per tile.
+    csrf_html: &'a Markup,
+    now_ms: u64,
+}
+
+impl maud::Render for TileOnPage<'_> {
+    fn render_to(&self, out: &mut String) {
+        let TileOnPage {
+            tile,
+            csrf,
+            csrf_html,
+            now_ms,
+        } = *self;
+        let kept = match &tile.result {
+            Ok(view) => view
+                .html
+                .get_or_init(|| {
+                    if view::shows_clock(&view.blocks) {
+                        None
+                    } else {
+                        split_at_csrf(tile_markup(tile, "", 0))
+                    }
+                })
+                .as_ref(),
+            Err(_) => None,
+        };
+        match kept {
+            Some(kept) => {
+                out.push_str(&kept.before_csrf);
+                out.push_str(&csrf_html.0);
+                out.push_str(&kept.after_csrf);
+            }
+            None => out.push_str(&tile_markup(tile, csrf, now_ms).0),
+        }
+    }
 }
 
 /// Where the CSRF token goes in a tile made with an empty token: the
@@ -195,6 +221,7 @@ pub fn page(
         .clone()
         .unwrap_or_else(|| assets.logo_url.clone());
     let logo = view::safe_url(&logo).unwrap_or_else(|| assets.logo_url.clone());
+    let csrf_html = maud::Render::render(frame.csrf.as_str());
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -228,7 +255,7 @@ pub fn page(
                                 p { a href="/admin/status" { "Status" } }
                             }
                             form method="post" action="/sign-out" {
-                                input type="hidden" name="csrf" value=(frame.csrf);
+                                input type="hidden" name="csrf" value=(csrf_html);
                                 button type="submit" { "Sign out" }
                             }
                         }
@@ -242,7 +269,7 @@ pub fn page(
                     h2 id="window-prompt-title" { "Supervisor Desktop is open in another window" }
                     p id="window-prompt-text" { "You can use the desktop in one browser window or tab at a time. Click Continue to use it in this window." }
                     form method="post" action="/session/continue" id="continue-form" {
-                        input type="hidden" name="csrf" value=(frame.csrf);
+                        input type="hidden" name="csrf" value=(csrf_html);
                         input type="hidden" name="window" value="";
                         button.primary type="submit" { "Continue" }
                     }
@@ -255,7 +282,9 @@ pub fn page(
                     main id="main" {
                         h1 { (page.title) }
                         div.grid {
-                            @for t in &page.tiles { (tile(t, &frame.csrf, now_ms)) }
+                            @for t in &page.tiles {
+                                (TileOnPage { tile: t, csrf: &frame.csrf, csrf_html: &csrf_html, now_ms })
+                            }
                             @if page.tiles.is_empty() {
                                 div.empty-page { p { "No widgets are configured for this page and role." } }
                             }

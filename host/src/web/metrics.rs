@@ -3,7 +3,8 @@
 //! latency and failures (desktop), quarantines (health), reloads (app),
 //! live connections (live).
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
@@ -60,19 +61,39 @@ pub fn handle() -> &'static PrometheusHandle {
 
 /// Counts each request by route and status, and times it.
 pub async fn track(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let started = Instant::now();
     let res = next.run(req).await;
-    let status = res.status().as_u16().to_string();
-    metrics::counter!("deskhost_http_requests_total", "route" => route.clone(), "status" => status)
-        .increment(1);
-    metrics::histogram!("deskhost_http_request_seconds", "route" => route)
-        .record(started.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let (requests, seconds) = route_metrics(route, res.status().as_u16());
+    requests.increment(1);
+    seconds.record(started.elapsed().as_secs_f64());
     res
+}
+
+/// The request counter and latency histogram of `route` answering
+/// `status`, registered on first use and kept: a request then costs no
+/// label strings and no registry lookup.
+fn route_metrics(route: &str, status: u16) -> (metrics::Counter, metrics::Histogram) {
+    type Handles = HashMap<String, HashMap<u16, (metrics::Counter, metrics::Histogram)>>;
+    static HANDLES: OnceLock<Mutex<Handles>> = OnceLock::new();
+    let mut handles = HANDLES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if let Some(found) = handles.get(route).and_then(|s| s.get(&status)) {
+        return found.clone();
+    }
+    let made = (
+        metrics::counter!("deskhost_http_requests_total",
+            "route" => route.to_owned(), "status" => status.to_string()),
+        metrics::histogram!("deskhost_http_request_seconds", "route" => route.to_owned()),
+    );
+    handles
+        .entry(route.to_owned())
+        .or_default()
+        .insert(status, made.clone());
+    made
 }
 
 /// `GET /metrics`.
