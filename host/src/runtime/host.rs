@@ -98,7 +98,9 @@ impl StationRegistry for NoStations {
 
 /// The state of one plugin call's `Store`.
 pub struct HostState {
-    wasi: WasiCtx,
+    /// Made on the first WASI call: most calls make none, and making one
+    /// seeds a random-number generator and reads the clocks.
+    wasi: Option<WasiCtx>,
     table: ResourceTable,
     pub(crate) limits: StoreLimits,
     pub(crate) plugin: Arc<str>,
@@ -113,9 +115,6 @@ pub struct HostState {
 
 impl HostState {
     /// State for a call of `plugin` on behalf of widget instance `widget`.
-    ///
-    /// WASI is given nothing: no arguments, environment, files, sockets or
-    /// standard streams.
     pub fn new(
         plugin: Arc<str>,
         kind: PluginKind,
@@ -125,13 +124,8 @@ impl HostState {
         services: Services,
         memory_bytes: usize,
     ) -> Self {
-        let wasi = WasiCtx::builder()
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .build();
         HostState {
-            wasi,
+            wasi: None,
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new()
                 .memory_size(memory_bytes)
@@ -190,10 +184,20 @@ impl HostState {
     }
 }
 
+/// The WASI a plugin gets: no arguments, environment, files, sockets or
+/// standard streams.
+fn wasi_ctx() -> WasiCtx {
+    WasiCtx::builder()
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .build()
+}
+
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx: self.wasi.get_or_insert_with(wasi_ctx),
             table: &mut self.table,
         }
     }

@@ -20,13 +20,13 @@ use std::time::Duration;
 
 use semver::Version;
 use thiserror::Error;
-use wasmtime::component::Linker;
+use wasmtime::component::{ComponentExportIndex, Instance, InstancePre, Linker, TypedFunc};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 use cache::CompileCache;
 pub use cache::Origin;
 pub use host::{Clock, Services, StationRegistry, SystemClock, types};
-use host::{HostState, WidgetPlugin, WidgetPluginPre};
+use host::{HostState, WidgetPluginPre};
 use manifest::{Manifest, PluginKind};
 
 use crate::config::Limits;
@@ -97,11 +97,55 @@ pub struct LoadedPlugin {
 
 /// A component linked and ready to instantiate, by world.
 enum Pre {
-    Widget(WidgetPluginPre<HostState>),
+    Widget(WidgetPre),
     Identity(auth::identity::IdentityProviderPre<HostState>),
     Station(auth::station::StationProviderPre<HostState>),
     Collaboration(collab::bindings::CollaborationAuthPre<HostState>),
 }
+
+/// A widget linked and ready to instantiate, with its `render` and
+/// `on-action` exports found once at load.
+///
+/// Calls go through these indices without the per-instance type check the
+/// generated bindings make (a fifth of a render's cost): every `WidgetPre`
+/// belongs to a [`LoadedPlugin`], and [`Runtime::load`] only returns one after
+/// its `describe` call, whose generated instantiation checks the types of
+/// `describe`, `render` and `on-action` against the host's. A component's
+/// types never change, so that one check holds for every later instance.
+struct WidgetPre {
+    pre: WidgetPluginPre<HostState>,
+    render: ComponentExportIndex,
+    on_action: ComponentExportIndex,
+}
+
+impl WidgetPre {
+    /// Finds the widget interface's exports of `pre`.
+    fn new(pre: InstancePre<HostState>) -> wasmtime::Result<Self> {
+        let component = pre.component();
+        let interface = component
+            .get_export_index(None, WIDGET_INTERFACE)
+            .ok_or_else(|| {
+                wasmtime::format_err!("no exported instance named `{WIDGET_INTERFACE}`")
+            })?;
+        let func = |name: &str| {
+            component
+                .get_export_index(Some(&interface), name)
+                .ok_or_else(|| {
+                    wasmtime::format_err!("`{WIDGET_INTERFACE}` does not export `{name}`")
+                })
+        };
+        let (render, on_action) = (func("render")?, func("on-action")?);
+        Ok(WidgetPre {
+            pre: WidgetPluginPre::new(pre)?,
+            render,
+            on_action,
+        })
+    }
+}
+
+/// The widget interface as the generated bindings name it (the WIT package's
+/// version; components built against older compatible versions match it).
+const WIDGET_INTERFACE: &str = "deskhost:plugin/widget@0.1.1";
 
 impl std::fmt::Debug for LoadedPlugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -241,7 +285,7 @@ impl Runtime {
         };
         let pre = match manifest.kind {
             PluginKind::Widget => {
-                Pre::Widget(WidgetPluginPre::new(pre).map_err(|e| missing("widget", e))?)
+                Pre::Widget(WidgetPre::new(pre).map_err(|e| missing("widget", e))?)
             }
             PluginKind::IdentityProvider => Pre::Identity(
                 auth::identity::IdentityProviderPre::new(pre)
@@ -392,7 +436,8 @@ impl Runtime {
         let limits = self.default_call_limits();
         let mut store = self.store(plugin, "(describe)", "", Arc::from([]), limits);
         let result = match &plugin.pre {
-            Pre::Widget(pre) => pre
+            Pre::Widget(widget) => widget
+                .pre
                 .instantiate(&mut store)
                 .and_then(|i| i.deskhost_plugin_widget().call_describe(&mut store)),
             Pre::Identity(pre) => pre
@@ -418,10 +463,21 @@ impl Runtime {
 
     /// Renders a widget. Blocking: run it off the async executor.
     pub fn render(&self, plugin: &LoadedPlugin, call: &Call<'_>) -> Result<types::View, CallError> {
-        self.invoke(plugin, call, |instance, store| {
-            instance
-                .deskhost_plugin_widget()
-                .call_render(store, call.context, call.settings)
+        self.invoke(plugin, call, |instance, widget, store| {
+            let func = instance
+                .get_func(&mut *store, &widget.render)
+                .ok_or_else(|| wasmtime::format_err!("the instance does not export `render`"))?;
+            // SAFETY: the component's `render` was type-checked against
+            // these types when the plugin loaded (see `WidgetPre`).
+            let render = unsafe {
+                TypedFunc::<
+                    (&types::Context, &[types::Setting]),
+                    (Result<types::View, types::Error>,),
+                >::new_unchecked(func)
+            };
+            render
+                .call(store, (call.context, call.settings))
+                .map(|(result,)| result)
         })
     }
 
@@ -432,13 +488,21 @@ impl Runtime {
         call: &Call<'_>,
         action: &types::Action,
     ) -> Result<types::View, CallError> {
-        self.invoke(plugin, call, |instance, store| {
-            instance.deskhost_plugin_widget().call_on_action(
-                store,
-                call.context,
-                call.settings,
-                action,
-            )
+        self.invoke(plugin, call, |instance, widget, store| {
+            let func = instance
+                .get_func(&mut *store, &widget.on_action)
+                .ok_or_else(|| wasmtime::format_err!("the instance does not export `on-action`"))?;
+            // SAFETY: the component's `on-action` was type-checked against
+            // these types when the plugin loaded (see `WidgetPre`).
+            let on_action = unsafe {
+                TypedFunc::<
+                    (&types::Context, &[types::Setting], &types::Action),
+                    (Result<types::View, types::Error>,),
+                >::new_unchecked(func)
+            };
+            on_action
+                .call(store, (call.context, call.settings, action))
+                .map(|(result,)| result)
         })
     }
 
@@ -447,14 +511,15 @@ impl Runtime {
         plugin: &LoadedPlugin,
         call: &Call<'_>,
         f: impl FnOnce(
-            &WidgetPlugin,
+            &Instance,
+            &WidgetPre,
             &mut Store<HostState>,
         ) -> wasmtime::Result<Result<types::View, types::Error>>,
     ) -> Result<types::View, CallError> {
         let _span =
             tracing::debug_span!("plugin_call", plugin = %plugin.info.id, widget = call.widget)
                 .entered();
-        let Pre::Widget(pre) = &plugin.pre else {
+        let Pre::Widget(widget) = &plugin.pre else {
             return Err(CallError::Instantiate(format!(
                 "plugin `{}` is {}, not a widget",
                 plugin.info.id,
@@ -474,10 +539,12 @@ impl Runtime {
             call.grants.clone(),
             limits,
         );
-        let instance = pre
+        let instance = widget
+            .pre
+            .instance_pre()
             .instantiate(&mut store)
             .map_err(|e| classify(e, limits))?;
-        match f(&instance, &mut store) {
+        match f(&instance, widget, &mut store) {
             Ok(Ok(mut view)) => match sanitize::sanitize(&mut view).too_large() {
                 None => Ok(view),
                 Some(what) => Err(CallError::TooLarge(what)),
@@ -619,5 +686,19 @@ impl Catalog for Plugins {
 
     fn ids(&self) -> Vec<&str> {
         self.by_id.keys().map(String::as_str).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widget_interface_is_the_host_api_version() {
+        assert_eq!(
+            WIDGET_INTERFACE,
+            format!("deskhost:plugin/widget@{}", crate::plugin::HOST_API_VERSION),
+            "bump WIDGET_INTERFACE with the WIT package"
+        );
     }
 }
