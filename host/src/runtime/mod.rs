@@ -465,7 +465,7 @@ impl Runtime {
     pub fn render(&self, plugin: &LoadedPlugin, call: &Call<'_>) -> Result<types::View, CallError> {
         self.invoke(plugin, call, |instance, widget, store| {
             let func = instance
-                .get_func(&mut *store, &widget.render)
+                .get_func(&mut *store, widget.render)
                 .ok_or_else(|| wasmtime::format_err!("the instance does not export `render`"))?;
             // SAFETY: the component's `render` was type-checked against
             // these types when the plugin loaded (see `WidgetPre`).
@@ -490,7 +490,7 @@ impl Runtime {
     ) -> Result<types::View, CallError> {
         self.invoke(plugin, call, |instance, widget, store| {
             let func = instance
-                .get_func(&mut *store, &widget.on_action)
+                .get_func(&mut *store, widget.on_action)
                 .ok_or_else(|| wasmtime::format_err!("the instance does not export `on-action`"))?;
             // SAFETY: the component's `on-action` was type-checked against
             // these types when the plugin loaded (see `WidgetPre`).
