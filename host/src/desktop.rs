@@ -490,7 +490,8 @@ impl Desktop {
                 tiles[i] = Some(tile);
             }
         }
-        let tiles = tiles.into_iter().flatten().collect();
+        let mut assembled = Vec::with_capacity(tiles.len());
+        assembled.extend(tiles.into_iter().flatten());
         Some(AssembledPage {
             id: page.id.clone(),
             title: page.title.clone(),
@@ -498,7 +499,7 @@ impl Desktop {
                 .all_pages()
                 .map(|p| (p.id.clone(), p.title.clone()))
                 .collect(),
-            tiles,
+            tiles: assembled,
         })
     }
 
@@ -539,6 +540,7 @@ impl Desktop {
         widgets: &[&Arc<Widget>],
     ) -> Vec<Option<(ViewResult, u64)>> {
         let failing = self.changes.build_failures();
+        let fresh = self.freshness();
         let views = self.views();
         widgets
             .iter()
@@ -547,16 +549,24 @@ impl Desktop {
                     return None;
                 }
                 let c = views.get(role, viewer_key, &w.id)?;
-                self.is_fresh(c).then(|| (c.result.clone(), c.hash))
+                fresh(c).then(|| (c.result.clone(), c.hash))
             })
             .collect()
     }
 
-    fn is_fresh(&self, c: &CachedView) -> bool {
-        c.generation == self.changes.current()
-            && c.fresh_until.is_none_or(|t| t > Instant::now())
-            && c.data_version
-                .is_none_or(|v| v == self.contact_center.version())
+    /// Whether a cached view is still current, checked against the time,
+    /// change count and data version read once (for a whole page).
+    fn freshness(&self) -> impl Fn(&CachedView) -> bool + '_ {
+        let generation = self.changes.current();
+        let now = Instant::now();
+        let data_version = std::cell::OnceCell::new();
+        move |c| {
+            c.generation == generation
+                && c.fresh_until.is_none_or(|t| t > now)
+                && c.data_version.is_none_or(|v| {
+                    v == *data_version.get_or_init(|| self.contact_center.version())
+                })
+        }
     }
 
     /// The data version a render of `widget` depends on, if it reads
@@ -574,7 +584,7 @@ impl Desktop {
     pub fn is_unchanged(&self, viewer: &Viewer, widget_id: &str, known: u64) -> bool {
         self.views()
             .get(viewer.role, viewer.cache_key(), widget_id)
-            .is_some_and(|c| c.hash == known && self.is_fresh(c))
+            .is_some_and(|c| c.hash == known && self.freshness()(c))
     }
 
     fn remember(

@@ -215,26 +215,24 @@ pub fn page(
     frame: &Frame,
     now_ms: u64,
 ) -> Markup {
-    let events = format!("/events?page={}", page.id);
-    let logo = layout
-        .logo
-        .clone()
-        .unwrap_or_else(|| assets.logo_url.clone());
-    let logo = view::safe_url(&logo).unwrap_or_else(|| assets.logo_url.clone());
+    // The host's own logo needs no check; an admin's goes through safe_url.
+    let logo = match layout.logo.as_deref().and_then(view::safe_url) {
+        Some(url) => std::borrow::Cow::Owned(url),
+        None => std::borrow::Cow::Borrowed(assets.logo_url.as_str()),
+    };
     let csrf_html = maud::Render::render(frame.csrf.as_str());
     html! {
         (DOCTYPE)
         html lang="en" {
             (head(assets, &format!("{} · {}", page.title, layout.title), Some(&frame.csrf)))
-            body data-events=(events) data-rendered-at=(now_ms) data-telephony=[frame.desktop_telephony.then_some("desktop")] {
+            body data-events={ "/events?page=" (page.id) } data-rendered-at=(now_ms) data-telephony=[frame.desktop_telephony.then_some("desktop")] {
                 a.skip href="#main" { "Skip to content" }
                 header.topbar {
                     a.brand href="/" { img src=(logo) alt=""; span { (layout.title) } }
                     nav aria-label="Pages" {
                         ul {
                             @for (id, title) in &page.nav {
-                                @let href = if id == "home" { "/".to_string() } else { format!("/pages/{id}") };
-                                li { a href=(href) aria-current=[(id == &page.id).then_some("page")] { (title) } }
+                                li { a href=(PageHref(id)) aria-current=[(id == &page.id).then_some("page")] { (title) } }
                             }
                         }
                     }
@@ -243,7 +241,7 @@ pub fn page(
                         (state_selector(own, &frame.idle_reasons, &frame.csrf, &page.id))
                     }
                     details.profile {
-                        summary aria-label=(format!("Profile: {}", viewer.display_name)) {
+                        summary aria-label={ "Profile: " (viewer.display_name) } {
                             span.avatar aria-hidden="true" { (initials(&viewer.display_name)) }
                             span.name { (viewer.display_name) }
                         }
@@ -293,6 +291,20 @@ pub fn page(
                     @if let Some(own) = &frame.own_state { (task_list(own, now_ms)) }
                 }
             }
+        }
+    }
+}
+
+/// A page's address: `/` for the home page, else `/pages/{id}`.
+struct PageHref<'a>(&'a str);
+
+impl maud::Render for PageHref<'_> {
+    fn render_to(&self, out: &mut String) {
+        if self.0 == "home" {
+            out.push('/');
+        } else {
+            out.push_str("/pages/");
+            maud::Render::render_to(self.0, out);
         }
     }
 }
@@ -545,6 +557,33 @@ mod tests {
         assert!(html.contains("<option value=\"idle:Lunch\" selected>Idle – Lunch</option>"));
         assert!(html.contains("<input type=\"hidden\" name=\"csrf\" value=\"token\">"));
         assert!(html.contains("<button type=\"submit\">Sign out</button>"));
+    }
+
+    #[test]
+    fn navigation_and_header_link_each_page_and_the_host_logo() {
+        let assets = Assets::new();
+        let mut p = page();
+        p.nav.push(("queues".into(), "Queues & <SLA>".into()));
+        p.id = "queues".into();
+        let html = page_html(&layout(), &p, &viewer(), &assets, &Frame::default(), 1).into_string();
+        assert!(html.contains(r#"<li><a href="/">Home</a></li>"#), "{html}");
+        assert!(
+            html.contains(r#"<li><a href="/pages/queues" aria-current="page">Queues &amp; &lt;SLA&gt;</a></li>"#),
+            "{html}"
+        );
+        assert!(html.contains(r#"data-events="/events?page=queues""#));
+        assert!(html.contains(&format!(r#"<img src="{}" alt="">"#, assets.logo_url)));
+        let with_logo = |logo: &str| {
+            let l = Layout {
+                logo: Some(logo.into()),
+                ..layout()
+            };
+            page_html(&l, &p, &viewer(), &assets, &Frame::default(), 1).into_string()
+        };
+        assert!(with_logo("/static/team.svg").contains(r#"<img src="/static/team.svg" alt="">"#));
+        let refused = with_logo("javascript:alert(1)");
+        assert!(!refused.contains("javascript:"));
+        assert!(refused.contains(&format!(r#"<img src="{}" alt="">"#, assets.logo_url)));
     }
 
     fn page_html(

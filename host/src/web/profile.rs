@@ -243,7 +243,7 @@ pub async fn callback(
     headers: HeaderMap,
     Query(mut params): Query<CallbackQuery>,
 ) -> Response {
-    let (_, found) = session::lookup(&state, &headers).await;
+    let found = session::lookup(&state, &headers).await;
     let bounced = params.iter().any(|(k, _)| k == "deskhost_bounce");
     params.retain(|(k, _)| k != "deskhost_bounce");
     let session = match found {

@@ -93,21 +93,30 @@ fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> Ip
 }
 
 /// Loads the session a request's cookie leads to.
-pub async fn lookup(state: &AppState, headers: &HeaderMap) -> (CookieJar, Lookup) {
-    let jar = CookieJar::from_headers(headers);
-    let token = jar
-        .get(cookie_name(state.auth.config()))
-        .map(|c| c.value().to_owned());
+pub async fn lookup(state: &AppState, headers: &HeaderMap) -> Lookup {
+    let token = cookie_value(headers, cookie_name(state.auth.config()));
     // Most requests find their session in memory; the rest read the store
     // off the async executor.
     if let Some(found) = state.auth.cached_session(token.as_deref()) {
-        return (jar, found);
+        return found;
     }
     let auth = state.auth.clone();
-    let found = tokio::task::spawn_blocking(move || auth.session(token.as_deref()))
+    tokio::task::spawn_blocking(move || auth.session(token.as_deref()))
         .await
-        .unwrap_or(Lookup::Expired);
-    (jar, found)
+        .unwrap_or(Lookup::Expired)
+}
+
+/// The value of the request's cookie `name`, read as a [`CookieJar`] reads
+/// it (percent-decoded; the last of several wins) without building one.
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .into_iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|cookie| Cookie::parse_encoded(cookie).ok())
+        .rfind(|cookie| cookie.name() == name)
+        .map(|cookie| cookie.value().to_owned())
 }
 
 /// Checks the CSRF token of a request (header or form field).
@@ -163,8 +172,7 @@ impl FromRequestParts<AppState> for SignedIn {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let (_, found) = lookup(state, &parts.headers).await;
-        match found {
+        match lookup(state, &parts.headers).await {
             Lookup::Found(session) => match session.viewer() {
                 Some(viewer) => Ok(SignedIn {
                     session: *session,
@@ -181,6 +189,28 @@ impl FromRequestParts<AppState> for SignedIn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_session_cookie_is_read_as_a_cookie_jar_reads_it() {
+        let mut h = HeaderMap::new();
+        h.append(
+            axum::http::header::COOKIE,
+            "theme=dark; sid=first; other=x".parse().unwrap(),
+        );
+        h.append(
+            axum::http::header::COOKIE,
+            "sid=la%20st; junk".parse().unwrap(),
+        );
+        let jar = CookieJar::from_headers(&h);
+        assert_eq!(cookie_value(&h, "sid").as_deref(), Some("la st"));
+        assert_eq!(
+            cookie_value(&h, "sid").as_deref(),
+            jar.get("sid").map(|c| c.value())
+        );
+        assert_eq!(cookie_value(&h, "theme").as_deref(), Some("dark"));
+        assert_eq!(cookie_value(&h, "missing"), None);
+        assert_eq!(cookie_value(&HeaderMap::new(), "sid"), None);
+    }
 
     fn headers(values: &[&str]) -> HeaderMap {
         let mut h = HeaderMap::new();

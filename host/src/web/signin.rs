@@ -103,7 +103,8 @@ async fn form_session(
     headers: &HeaderMap,
     csrf: Option<&str>,
 ) -> Result<(CookieJar, Session), Response> {
-    let (jar, found) = session::lookup(state, headers).await;
+    let jar = CookieJar::from_headers(headers);
+    let found = session::lookup(state, headers).await;
     let Lookup::Found(session) = found else {
         return Err(Redirect::to("/sign-in?expired=1").into_response());
     };
@@ -123,7 +124,8 @@ pub async fn show(
     headers: HeaderMap,
     Query(q): Query<SignInQuery>,
 ) -> Response {
-    let (jar, found) = session::lookup(&state, &headers).await;
+    let jar = CookieJar::from_headers(&headers);
+    let found = session::lookup(&state, &headers).await;
     let mut session = match found {
         Lookup::Found(s) => s,
         Lookup::None | Lookup::Expired => {
@@ -300,7 +302,7 @@ pub async fn forgot(
 
 /// `GET /sign-in/reset`: the code and new password form.
 pub async fn reset_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let (_, found) = session::lookup(&state, &headers).await;
+    let found = session::lookup(&state, &headers).await;
     match found {
         Lookup::Found(s) if matches!(s.data.step, Step::Password { .. }) => {
             html(StatusCode::OK, pages::reset(&state.assets, &s, None))
@@ -349,7 +351,7 @@ pub async fn reset(
 
 /// `GET /station`: the Station credentials dialog.
 pub async fn station_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let (_, found) = session::lookup(&state, &headers).await;
+    let found = session::lookup(&state, &headers).await;
     let session = match found {
         Lookup::Found(s) if matches!(s.data.step, Step::Station { .. }) => s,
         Lookup::Found(s) if matches!(s.data.step, Step::Active { .. }) => {
