@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use semver::Version;
 use thiserror::Error;
-use wasmtime::component::{ComponentExportIndex, Instance, InstancePre, Linker, TypedFunc};
+use wasmtime::component::{
+    ComponentExportIndex, ComponentNamedList, Instance, InstancePre, Lift, Linker, Lower, TypedFunc,
+};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 use cache::CompileCache;
@@ -140,6 +142,29 @@ impl WidgetPre {
             render,
             on_action,
         })
+    }
+
+    /// Export `index` of `instance` as a function of `Params` to `Return`,
+    /// without checking its type.
+    ///
+    /// # Safety
+    ///
+    /// `Params` and `Return` must be the types that export was checked
+    /// against when the plugin loaded.
+    unsafe fn typed<Params, Return>(
+        instance: &Instance,
+        store: &mut Store<HostState>,
+        index: ComponentExportIndex,
+    ) -> wasmtime::Result<TypedFunc<Params, Return>>
+    where
+        Params: ComponentNamedList + Lower,
+        Return: ComponentNamedList + Lift,
+    {
+        let func = instance
+            .get_func(store, index)
+            .ok_or_else(|| wasmtime::format_err!("the instance lacks an export found at load"))?;
+        // SAFETY: the caller's promise.
+        Ok(unsafe { TypedFunc::new_unchecked(func) })
     }
 }
 
@@ -464,16 +489,13 @@ impl Runtime {
     /// Renders a widget. Blocking: run it off the async executor.
     pub fn render(&self, plugin: &LoadedPlugin, call: &Call<'_>) -> Result<types::View, CallError> {
         self.invoke(plugin, call, |instance, widget, store| {
-            let func = instance
-                .get_func(&mut *store, widget.render)
-                .ok_or_else(|| wasmtime::format_err!("the instance does not export `render`"))?;
-            // SAFETY: the component's `render` was type-checked against
-            // these types when the plugin loaded (see `WidgetPre`).
+            // SAFETY: these are the types `render` was checked against at
+            // load (see `WidgetPre`).
             let render = unsafe {
-                TypedFunc::<
+                WidgetPre::typed::<
                     (&types::Context, &[types::Setting]),
                     (Result<types::View, types::Error>,),
-                >::new_unchecked(func)
+                >(instance, store, widget.render)?
             };
             render
                 .call(store, (call.context, call.settings))
@@ -489,16 +511,13 @@ impl Runtime {
         action: &types::Action,
     ) -> Result<types::View, CallError> {
         self.invoke(plugin, call, |instance, widget, store| {
-            let func = instance
-                .get_func(&mut *store, widget.on_action)
-                .ok_or_else(|| wasmtime::format_err!("the instance does not export `on-action`"))?;
-            // SAFETY: the component's `on-action` was type-checked against
-            // these types when the plugin loaded (see `WidgetPre`).
+            // SAFETY: these are the types `on-action` was checked against at
+            // load (see `WidgetPre`).
             let on_action = unsafe {
-                TypedFunc::<
+                WidgetPre::typed::<
                     (&types::Context, &[types::Setting], &types::Action),
                     (Result<types::View, types::Error>,),
-                >::new_unchecked(func)
+                >(instance, store, widget.on_action)?
             };
             on_action
                 .call(store, (call.context, call.settings, action))
