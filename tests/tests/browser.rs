@@ -751,15 +751,18 @@ async fn focused(chrome: &Chrome) -> Stop {
     }
 }
 
+/// Presses `key` on whatever has the focus. A live update can replace the
+/// focused element between finding it and typing (the page then moves the
+/// focus to its replacement), so a stale element is looked up again.
 async fn press(chrome: &Chrome, key: impl std::fmt::Display) {
-    chrome
-        .client
-        .active_element()
-        .await
-        .unwrap()
-        .send_keys(&key.to_string())
-        .await
-        .unwrap();
+    let key = key.to_string();
+    for attempt in 1.. {
+        let sent = async { chrome.client.active_element().await?.send_keys(&key).await }.await;
+        match sent {
+            Err(e) if e.is_stale_element_reference() && attempt < 5 => {}
+            other => return other.unwrap(),
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
