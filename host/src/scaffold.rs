@@ -4,7 +4,9 @@
 //! The templates are the files under `host/templates/new/<kind>/`,
 //! embedded in the binary. Each kind gets `Cargo.toml`, `plugin.toml`, a
 //! small but working `src/lib.rs` with its native unit tests, a
-//! `README.md` and a `.gitignore`; a widget also gets the
+//! `README.md`, a `.gitignore` and a `build.rs` that links the component
+//! with a 64 KiB stack (as the first-party plugins are, by the
+//! workspace's `.cargo/config.toml`); a widget also gets the
 //! `dev-layout.toml` that `deskhost dev` serves. Placeholders in the
 //! templates: `{{name}}` (the plugin id, which is also the crate name),
 //! `{{crate}}` (the library name: `-` becomes `_`), `{{title}}` (`my-widget`
@@ -57,6 +59,8 @@ macro_rules! template {
 
 /// The `.gitignore` of every kind.
 const GITIGNORE: &str = include_str!("../templates/new/gitignore");
+/// The `build.rs` of every kind: links the component with a small stack.
+const BUILD_RS: &str = include_str!("../templates/new/build.rs");
 
 impl Kind {
     /// Its templates: (path in the new crate, text).
@@ -68,6 +72,7 @@ impl Kind {
                 ("src/lib.rs", template!("widget", "src/lib.rs")),
                 ("README.md", template!("widget", "README.md")),
                 ("dev-layout.toml", template!("widget", "dev-layout.toml")),
+                ("build.rs", BUILD_RS),
                 (".gitignore", GITIGNORE),
             ],
             Kind::IdentityProvider => &[
@@ -78,6 +83,7 @@ impl Kind {
                 ("plugin.toml", template!("identity-provider", "plugin.toml")),
                 ("src/lib.rs", template!("identity-provider", "src/lib.rs")),
                 ("README.md", template!("identity-provider", "README.md")),
+                ("build.rs", BUILD_RS),
                 (".gitignore", GITIGNORE),
             ],
             Kind::StationProvider => &[
@@ -88,6 +94,7 @@ impl Kind {
                 ("plugin.toml", template!("station-provider", "plugin.toml")),
                 ("src/lib.rs", template!("station-provider", "src/lib.rs")),
                 ("README.md", template!("station-provider", "README.md")),
+                ("build.rs", BUILD_RS),
                 (".gitignore", GITIGNORE),
             ],
             Kind::CollaborationAuth => &[
@@ -101,6 +108,7 @@ impl Kind {
                 ),
                 ("src/lib.rs", template!("collaboration-auth", "src/lib.rs")),
                 ("README.md", template!("collaboration-auth", "README.md")),
+                ("build.rs", BUILD_RS),
                 (".gitignore", GITIGNORE),
             ],
         }

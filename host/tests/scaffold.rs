@@ -1,8 +1,9 @@
 //! `deskhost new`: each kind of plugin crate it makes builds to a
-//! component, passes its own tests and loads in the host (a widget
-//! renders, and its dev layout checks); bad names and existing
-//! directories are refused with exit status 2, like `check`'s unusable
-//! arguments. And `deskhost dev` refuses what is not a plugin crate.
+//! component linked with a small stack, passes its own tests and loads
+//! in the host (a widget renders, and its dev layout checks); bad names
+//! and existing directories are refused with exit status 2, like
+//! `check`'s unusable arguments. And `deskhost dev` refuses what is not a
+//! plugin crate.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -50,6 +51,23 @@ fn cargo(dir: &Path, args: &[&str]) {
         "cargo {args:?} in {dir:?}: {}",
         text(&out)
     );
+}
+
+/// The largest starting size, in bytes, of the linear memories of the
+/// core modules inside `component`.
+fn starting_memory(component: &[u8]) -> u64 {
+    let mut largest = 0;
+    for payload in wasmparser::Parser::new(0).parse_all(component) {
+        if let wasmparser::Payload::MemorySection(memories) = payload.unwrap() {
+            for memory in memories {
+                let memory = memory.unwrap();
+                let page = 1u64 << memory.page_size_log2.unwrap_or(16);
+                largest = largest.max(memory.initial * page);
+            }
+        }
+    }
+    assert!(largest > 0, "no linear memory found in the component");
+    largest
 }
 
 fn runtime() -> Runtime {
@@ -110,6 +128,13 @@ fn every_kind_builds_passes_its_own_tests_and_loads() {
             .join("wasm32-wasip2/release")
             .join(format!("{}.wasm", name.replace('-', "_")));
         let wasm = std::fs::read(&wasm).unwrap();
+        // Linked with the template's 64 KiB stack, not Rust's 1 MiB: the
+        // host resets this memory after every call.
+        let memory = starting_memory(&wasm);
+        assert!(
+            memory <= 256 << 10,
+            "{name} starts with {memory} bytes of linear memory: is build.rs setting the stack size?"
+        );
         let manifest = std::fs::read_to_string(dir.join("plugin.toml")).unwrap();
         let plugin = rt
             .load(&manifest, &wasm, name)
