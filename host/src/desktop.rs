@@ -131,6 +131,18 @@ pub struct Tile {
     pub hash: u64,
 }
 
+impl Tile {
+    /// A tile that is not (yet) in the view cache: its hash worked out here.
+    fn new(widget: Arc<Widget>, result: ViewResult) -> Self {
+        let hash = result_hash(&result);
+        Tile {
+            widget,
+            result,
+            hash,
+        }
+    }
+}
+
 /// A page assembled for one viewer.
 #[derive(Debug, Clone)]
 pub struct AssembledPage {
@@ -179,6 +191,18 @@ struct ViewCache {
 impl ViewCache {
     fn get(&self, role: Role, viewer_key: u64, widget_id: &str) -> Option<&CachedView> {
         self.by_viewer.get(&(role, viewer_key))?.get(widget_id)
+    }
+
+    /// The cached view and hash of `widget_id`, when `fresh` says it is
+    /// still current.
+    fn get_fresh(
+        &self,
+        (role, viewer_key): (Role, u64),
+        widget_id: &str,
+        fresh: impl Fn(&CachedView) -> bool,
+    ) -> Option<(ViewResult, u64)> {
+        let c = self.get(role, viewer_key, widget_id)?;
+        fresh(c).then(|| (c.result.clone(), c.hash))
     }
 
     fn insert(&mut self, role: Role, viewer_key: u64, widget_id: &str, view: CachedView) {
@@ -548,10 +572,20 @@ impl Desktop {
                 if failing.contains_key(&w.plugin) {
                     return None;
                 }
-                let c = views.get(role, viewer_key, &w.id)?;
-                fresh(c).then(|| (c.result.clone(), c.hash))
+                views.get_fresh((role, viewer_key), &w.id, &fresh)
             })
             .collect()
+    }
+
+    /// [`Self::cached_views`] for one widget whose plugin builds.
+    fn cached_view(
+        &self,
+        role: Role,
+        viewer_key: u64,
+        widget: &Widget,
+    ) -> Option<(ViewResult, u64)> {
+        self.views()
+            .get_fresh((role, viewer_key), &widget.id, self.freshness())
     }
 
     /// Whether a cached view is still current, checked against the time,
@@ -628,17 +662,10 @@ impl Desktop {
         if let Some(failure) = self.changes.build_failure(&widget.plugin) {
             // The plugin's source does not build (`deskhost dev`): say so,
             // without calling the last version that did.
-            let result = Err(failure);
-            let hash = result_hash(&result);
-            return Tile {
-                widget,
-                result,
-                hash,
-            };
+            return Tile::new(widget, Err(failure));
         }
         if action.is_none()
-            && let Some(Some((result, hash))) =
-                self.cached_views(viewer.role, viewer_key, &[&widget]).pop()
+            && let Some((result, hash)) = self.cached_view(viewer.role, viewer_key, &widget)
         {
             return Tile {
                 widget,
@@ -650,13 +677,8 @@ impl Desktop {
             Some(p) => p.clone(),
             None => {
                 // Cannot happen for a checked layout; still, fail the tile only.
-                let result = Err(self.failure(&widget, "its plugin is not installed".into()));
-                let hash = result_hash(&result);
-                return Tile {
-                    widget,
-                    result,
-                    hash,
-                };
+                let failure = self.failure(&widget, "its plugin is not installed".into());
+                return Tile::new(widget, Err(failure));
             }
         };
         let health_key = format!("{}/{}", viewer.role, widget.id);
@@ -665,19 +687,14 @@ impl Desktop {
             tracking_id,
         } = self.health.gate(&health_key)
         {
-            let result = Err(TileError {
+            let paused = TileError {
                 reason: format!(
                     "This widget is paused after repeated failures; it will be tried again in {} s.",
                     retry_in.as_secs().max(1)
                 ),
                 tracking_id,
-            });
-            let hash = result_hash(&result);
-            return Tile {
-                widget,
-                result,
-                hash,
             };
+            return Tile::new(widget, Err(paused));
         }
         let runtime = self.runtime.clone();
         let defaults = runtime.default_call_limits();
