@@ -4,7 +4,7 @@
 //! live connections (live).
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
@@ -73,27 +73,35 @@ pub async fn track(req: Request, next: Next) -> Response {
 
 /// The request counter and latency histogram of `route` answering
 /// `status`, registered on first use and kept: a request then costs no
-/// label strings and no registry lookup.
+/// label strings and no registry lookup, and requests only share a read
+/// lock (the write lock is taken once per route and status).
 fn route_metrics(route: &str, status: u16) -> (metrics::Counter, metrics::Histogram) {
     type Handles = HashMap<String, HashMap<u16, (metrics::Counter, metrics::Histogram)>>;
-    static HANDLES: OnceLock<Mutex<Handles>> = OnceLock::new();
-    let mut handles = HANDLES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    if let Some(found) = handles.get(route).and_then(|s| s.get(&status)) {
-        return found.clone();
+    static HANDLES: OnceLock<RwLock<Handles>> = OnceLock::new();
+    let handles = HANDLES.get_or_init(Default::default);
+    let found = handles
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(route)
+        .and_then(|s| s.get(&status))
+        .cloned();
+    if let Some(found) = found {
+        return found;
     }
-    let made = (
-        metrics::counter!("deskhost_http_requests_total",
-            "route" => route.to_owned(), "status" => status.to_string()),
-        metrics::histogram!("deskhost_http_request_seconds", "route" => route.to_owned()),
-    );
     handles
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
         .entry(route.to_owned())
         .or_default()
-        .insert(status, made.clone());
-    made
+        .entry(status)
+        .or_insert_with(|| {
+            (
+                metrics::counter!("deskhost_http_requests_total",
+                    "route" => route.to_owned(), "status" => status.to_string()),
+                metrics::histogram!("deskhost_http_request_seconds", "route" => route.to_owned()),
+            )
+        })
+        .clone()
 }
 
 /// `GET /metrics`.
