@@ -587,7 +587,14 @@ fn classify(e: wasmtime::Error, limits: CallLimits) -> CallError {
             Trap::Interrupt => CallError::Timeout(limits.timeout),
             Trap::StackOverflow => CallError::StackOverflow,
             Trap::UnreachableCodeReached => CallError::Trap("the plugin panicked".into()),
-            other => CallError::Trap(other.to_string()),
+            // "wasm trap: out of bounds memory access" reads "crashed: out
+            // of bounds memory access" in the tile.
+            other => CallError::Trap(
+                other
+                    .to_string()
+                    .trim_start_matches("wasm trap: ")
+                    .to_owned(),
+            ),
         };
     }
     let text = format!("{e:#}");
@@ -719,5 +726,33 @@ mod tests {
             format!("deskhost:plugin/widget@{}", crate::plugin::HOST_API_VERSION),
             "bump WIDGET_INTERFACE with the WIT package"
         );
+    }
+
+    #[test]
+    fn traps_are_described_without_wasmtime_jargon() {
+        let limits = CallLimits {
+            timeout: Duration::from_millis(250),
+            memory_mib: 64,
+        };
+        let message = |trap| classify(wasmtime::Error::new(trap), limits).to_string();
+        // What a plugin that overflows its shadow stack (in linear
+        // memory) gets: see "Limits" in docs/widget-guide.md.
+        assert_eq!(
+            message(Trap::MemoryOutOfBounds),
+            "crashed: out of bounds memory access"
+        );
+        assert_eq!(
+            message(Trap::IntegerDivisionByZero),
+            "crashed: integer divide by zero"
+        );
+        assert_eq!(
+            message(Trap::UnreachableCodeReached),
+            "crashed: the plugin panicked"
+        );
+        assert_eq!(message(Trap::StackOverflow), "overflowed its stack");
+        assert!(matches!(
+            classify(wasmtime::Error::new(Trap::Interrupt), limits),
+            CallError::Timeout(t) if t == limits.timeout
+        ));
     }
 }
