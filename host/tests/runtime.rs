@@ -1,5 +1,6 @@
-//! The runtime against real components: the embedded hello widget and the
-//! hostile test plugin, whose every misbehaviour must end in a clean error.
+//! The runtime against real components: the embedded plugins (hello above
+//! all) and the hostile test plugin, whose every misbehaviour must end in
+//! a clean error.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,7 +10,8 @@ use deskhost::config::Limits;
 use deskhost::contact_center::Simulator;
 use deskhost::embedded::{EMBEDDED_PLUGINS, REFUSED_PLUGINS_DIR, TEST_PLUGINS_DIR};
 use deskhost::runtime::{
-    Call, CallError, CallLimits, LoadedPlugin, Origin, Runtime, Services, types,
+    Call, CallError, CallLimits, LoadedPlugin, MEMORY_KEPT_RESIDENT, Origin, Runtime, Services,
+    types,
 };
 use deskhost::store::SqliteStore;
 
@@ -83,6 +85,9 @@ fn hello_loads_describes_itself_and_renders() {
     let p = rt.load(manifest, wasm, "embedded:hello").unwrap();
     assert_eq!(p.info.name, "Hello");
     assert_eq!(p.info.settings.len(), 2);
+    // Two wasm pages: the 64 KiB stack the workspace links plugins with,
+    // then the data and the start of the heap.
+    assert_eq!(p.starting_memory, 128 << 10);
     let ctx = context();
     let settings = vec![
         types::Setting {
@@ -113,6 +118,20 @@ fn hello_loads_describes_itself_and_renders() {
     // A second load of the same component comes from the cache.
     let again = rt.load(manifest, wasm, "embedded:hello").unwrap();
     assert_eq!(again.origin, Origin::Cached);
+}
+
+#[test]
+fn first_party_plugins_start_small_enough_to_be_reset_in_place() {
+    let rt = runtime();
+    for (manifest, wasm) in EMBEDDED_PLUGINS {
+        let p = rt.load(manifest, wasm, "embedded").unwrap();
+        assert!(
+            p.starting_memory <= MEMORY_KEPT_RESIDENT,
+            "{} starts with {} KiB of linear memory",
+            p.info.id,
+            p.starting_memory >> 10
+        );
+    }
 }
 
 #[test]

@@ -37,6 +37,15 @@ use crate::plugin::{Catalog, PluginInfo, SettingKind, SettingSpec, SettingValue}
 /// How often the epoch ticker advances; the granularity of call deadlines.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
+/// Bytes of a plugin's linear memory the pooling allocator resets in place
+/// after a call (zeroing or re-copying them), instead of handing them back
+/// to the kernel to be faulted in again on the next call: measured as the
+/// fastest in BENCHMARKS.md.
+pub const MEMORY_KEPT_RESIDENT: u64 = 256 << 10;
+
+/// The size of a WebAssembly page, in bytes.
+const WASM_PAGE: u64 = 64 << 10;
+
 /// A plugin that could not be loaded.
 #[derive(Debug, Error)]
 #[error("{origin}: {message}")]
@@ -93,6 +102,9 @@ pub struct LoadedPlugin {
     pub origin: Origin,
     /// sha256 of its component, in hex: what exactly is installed.
     pub hash: String,
+    /// Bytes of linear memory its component starts with (its largest
+    /// memory), which the host resets after every call.
+    pub starting_memory: u64,
     pre: Pre,
     id: Arc<str>,
 }
@@ -224,7 +236,7 @@ impl Runtime {
             .max_memory_size((limits.memory_mib as usize) << 20)
             // Resetting a slot by zeroing its first pages is cheaper than
             // unmapping them and faulting them back in on the next call.
-            .linear_memory_keep_resident(256 << 10)
+            .linear_memory_keep_resident(MEMORY_KEPT_RESIDENT as usize)
             .table_keep_resident(16 << 10);
         let mut config = Config::new();
         config
@@ -291,6 +303,11 @@ impl Runtime {
             .cache
             .load(&self.engine, wasm)
             .map_err(|e| err(format!("not a valid WebAssembly component: {e:#}")))?;
+        let starting_memory = component
+            .resources_required()
+            .and_then(|r| r.max_initial_memory_size)
+            .unwrap_or(0)
+            * WASM_PAGE;
         let pre = self.linker.instantiate_pre(&component).map_err(|e| {
             err(format!(
                 "imports something this host does not provide ({e:#}); build it against \
@@ -341,6 +358,7 @@ impl Runtime {
             source: origin.to_owned(),
             origin: origin_kind,
             hash: cache::content_hash(wasm),
+            starting_memory,
             pre,
             id: manifest.id.as_str().into(),
         };
@@ -376,6 +394,21 @@ impl Runtime {
             ms = started.elapsed().as_millis() as u64,
             "plugin loaded"
         );
+        if starting_memory > MEMORY_KEPT_RESIDENT {
+            tracing::warn!(
+                plugin = %loaded.info.id,
+                source = origin,
+                starting_kib = starting_memory >> 10,
+                "plugin `{}` starts with {} KiB of linear memory, more than the {} KiB the \
+                 host resets in place after a call, so every call maps the rest in again \
+                 (about twice the cost of a call). Rust's default 1 MiB stack does this: \
+                 link the component with a 64 KiB stack, as the build.rs of `deskhost new` \
+                 does (\"Limits\" in docs/widget-guide.md)",
+                loaded.info.id,
+                starting_memory >> 10,
+                MEMORY_KEPT_RESIDENT >> 10
+            );
+        }
         Ok(loaded)
     }
 
