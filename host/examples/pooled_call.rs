@@ -1,0 +1,71 @@
+//! Pooled instantiate + render of the hello widget in a loop, for
+//! comparing builds of the same component (BENCHMARKS.md, "Engine
+//! settings"): the embedded hello, or the component at the given path.
+//!
+//! ```sh
+//! cargo run --release -p deskhost --example pooled_call                # embedded hello
+//! cargo run --release -p deskhost --example pooled_call -- hello.wasm  # another build of it
+//! ```
+//! Prints the mean time of 20,000 calls, after 2,000 to warm up.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use deskhost::contact_center::Simulator;
+use deskhost::embedded::EMBEDDED_PLUGINS;
+use deskhost::runtime::{Call, Runtime, Services, types};
+use deskhost::store::SqliteStore;
+
+fn main() -> anyhow::Result<()> {
+    let cache = tempfile::tempdir()?;
+    let rt = Runtime::new(
+        &Default::default(),
+        Some(cache.path().join("cache")),
+        Services::without_sign_in(
+            Arc::new(SqliteStore::in_memory()?),
+            Arc::new(Simulator::new(7, deskhost::now_ms())),
+        ),
+    )?;
+    let (manifest, embedded) = EMBEDDED_PLUGINS
+        .iter()
+        .find(|(m, _)| m.contains("\"hello\""))
+        .ok_or_else(|| anyhow::anyhow!("no embedded hello plugin"))?;
+    let other = std::env::args().nth(1).map(std::fs::read).transpose()?;
+    let plugin = rt.load(manifest, other.as_deref().unwrap_or(embedded), "hello")?;
+    println!("starting memory: {} KiB", plugin.starting_memory >> 10);
+
+    let context = types::Context {
+        user_id: "u".into(),
+        display_name: "Dana".into(),
+        role: types::Role::Supervisor,
+        team: Some("Sales".into()),
+        locale: "en-US".into(),
+        time_zone: "UTC".into(),
+    };
+    let settings = [
+        types::Setting {
+            name: "greeting".into(),
+            value: types::SettingValue::Text("Hello".into()),
+        },
+        types::Setting {
+            name: "show_details".into(),
+            value: types::SettingValue::Boolean(true),
+        },
+    ];
+    let call = Call {
+        widget: "w",
+        grants: Arc::from([]),
+        limits: rt.default_call_limits(),
+        context: &context,
+        settings: &settings,
+    };
+    for _ in 0..2_000 {
+        rt.render(&plugin, &call)?;
+    }
+    let started = Instant::now();
+    for _ in 0..20_000 {
+        rt.render(&plugin, &call)?;
+    }
+    println!("{:?} per call", started.elapsed() / 20_000);
+    Ok(())
+}
