@@ -8,12 +8,17 @@
 //! `refused-*`, which the host must refuse to install: they go to
 //! `DESKHOST_REFUSED_PLUGINS_DIR`, so that they do not spoil the others, and
 //! those named `*-fixed`, later versions that tests install over a broken
-//! one: they go to `DESKHOST_FIXED_PLUGINS_DIR`.
+//! one: they go to `DESKHOST_FIXED_PLUGINS_DIR`. The core modules the
+//! components are made from stay in `DESKHOST_PLUGIN_MODULES_DIR`.
 //!
 //! The plugins are built by a nested `cargo build --target wasm32-wasip2` into
 //! their own target directory (`target/wasm-plugins`), so the outer build's
 //! lock is never contended. The wasm target is installed with rustup when
-//! missing.
+//! missing. The linker stops at the core module, which
+//! `deskhost-componentize` makes the component of: first-party plugins with
+//! the standard streams, environment and terminals answered inside the
+//! module (a fifth off every call), test plugins as they are, so that the
+//! tests of the host's WASI surface keep reaching the host.
 
 use std::env;
 use std::fmt::Write as _;
@@ -61,7 +66,9 @@ fn main() {
     );
     for (name, dir) in &first_party {
         let wasm = out.join(format!("{name}.wasm"));
-        fs::copy(wasm_dir.join(wasm_file(name)), &wasm).expect("copy plugin component");
+        let component = deskhost_componentize::componentize(&core_module(&wasm_dir, name))
+            .unwrap_or_else(|e| panic!("plugin {name}: {e}"));
+        fs::write(&wasm, component).expect("write plugin component");
         writeln!(
             code,
             "    (include_str!({:?}), include_bytes!({:?})),",
@@ -88,7 +95,9 @@ fn main() {
         let dest = parent.join(name);
         fs::create_dir_all(&dest).unwrap();
         fs::copy(dir.join("plugin.toml"), dest.join("plugin.toml")).unwrap();
-        fs::copy(wasm_dir.join(wasm_file(name)), dest.join("plugin.wasm")).unwrap();
+        let component = deskhost_componentize::encode(&core_module(&wasm_dir, name))
+            .unwrap_or_else(|e| panic!("test plugin {name}: {e}"));
+        fs::write(dest.join("plugin.wasm"), component).unwrap();
     }
     println!(
         "cargo:rustc-env=DESKHOST_TEST_PLUGINS_DIR={}",
@@ -101,6 +110,10 @@ fn main() {
     println!(
         "cargo:rustc-env=DESKHOST_FIXED_PLUGINS_DIR={}",
         fixed_dir.display()
+    );
+    println!(
+        "cargo:rustc-env=DESKHOST_PLUGIN_MODULES_DIR={}",
+        wasm_dir.display()
     );
 }
 
@@ -119,8 +132,10 @@ fn plugin_crates(dir: &Path) -> Vec<(String, PathBuf)> {
     crates
 }
 
-fn wasm_file(crate_name: &str) -> String {
-    format!("{}.wasm", crate_name.replace('-', "_"))
+/// The core module the nested build linked for crate `crate_name`.
+fn core_module(wasm_dir: &Path, crate_name: &str) -> Vec<u8> {
+    let path = wasm_dir.join(format!("{}.wasm", crate_name.replace('-', "_")));
+    fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
 fn ensure_wasm_target() {
@@ -153,6 +168,8 @@ fn build_plugins<'a>(
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
         .args(["build", "--target", WASM_TARGET, "--profile", PROFILE])
+        .arg("--config")
+        .arg(deskhost_componentize::cargo_config())
         .arg("--target-dir")
         .arg(target_dir);
     for (name, _) in crates {

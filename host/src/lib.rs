@@ -56,6 +56,9 @@ pub mod embedded {
     /// Later versions of test plugins (`tests/plugins/*-fixed`) that tests
     /// install next to a broken one, one directory each.
     pub const FIXED_PLUGINS_DIR: &str = env!("DESKHOST_FIXED_PLUGINS_DIR");
+    /// The core modules (`NAME.wasm`, `-` as `_`) the plugins' components
+    /// are made from (see `deskhost-componentize`).
+    pub const PLUGIN_MODULES_DIR: &str = env!("DESKHOST_PLUGIN_MODULES_DIR");
 }
 
 /// The current Unix time in milliseconds.

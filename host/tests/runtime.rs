@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use deskhost::config::Limits;
 use deskhost::contact_center::Simulator;
-use deskhost::embedded::{EMBEDDED_PLUGINS, REFUSED_PLUGINS_DIR, TEST_PLUGINS_DIR};
+use deskhost::embedded::{
+    EMBEDDED_PLUGINS, PLUGIN_MODULES_DIR, REFUSED_PLUGINS_DIR, TEST_PLUGINS_DIR,
+};
 use deskhost::runtime::{
     Call, CallError, CallLimits, LoadedPlugin, MEMORY_KEPT_RESIDENT, Origin, Runtime, Services,
     types,
@@ -130,6 +132,79 @@ fn first_party_plugins_start_small_enough_to_be_reset_in_place() {
             "{} starts with {} KiB of linear memory",
             p.info.id,
             p.starting_memory >> 10
+        );
+    }
+}
+
+/// The interfaces `component` imports, without their versions (the names
+/// of nested components' imports have no package, and are left out).
+fn imported_interfaces(component: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(component) {
+        if let wasmparser::Payload::ComponentImportSection(section) = payload.unwrap() {
+            for import in section {
+                let name = import.unwrap().name.name;
+                if name.contains(':') {
+                    names.push(name.split('@').next().unwrap().to_string());
+                }
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn first_party_plugins_answer_the_standard_streams_inside_their_module() {
+    for (manifest, wasm) in EMBEDDED_PLUGINS {
+        let imports = imported_interfaces(wasm);
+        let wasi: Vec<&String> = imports.iter().filter(|i| i.starts_with("wasi:")).collect();
+        assert!(
+            wasi.iter()
+                .all(|i| ["wasi:cli/exit", "wasi:random/random"].contains(&i.as_str())),
+            "{manifest}\nimports {wasi:?}"
+        );
+    }
+}
+
+#[test]
+fn standard_streams_answered_inside_the_module_answer_as_the_host_does() {
+    let rt = runtime();
+    let dir = Path::new(TEST_PLUGINS_DIR).join("stdio-probe");
+    let manifest = std::fs::read_to_string(dir.join("plugin.toml")).unwrap();
+    let by_host = std::fs::read(dir.join("plugin.wasm")).unwrap();
+    let module = std::fs::read(Path::new(PLUGIN_MODULES_DIR).join("stdio_probe.wasm")).unwrap();
+    let inside = deskhost_componentize::componentize(&module).unwrap();
+    assert!(imported_interfaces(&by_host).contains(&"wasi:cli/stderr".to_string()));
+    assert_eq!(
+        imported_interfaces(&inside),
+        ["deskhost:plugin/types", "wasi:cli/exit"]
+    );
+
+    let by_host = rt.load(&manifest, &by_host, "stdio-probe").unwrap();
+    let inside = rt.load(&manifest, &inside, "stdio-probe").unwrap();
+    let report = render_mode(&rt, &by_host, "report", &[]).unwrap();
+    let text = format!("{report:?}");
+    for seen in [
+        "stdout write: ok 1",
+        "stdout flush: ok ()",
+        "stderr write_all: ok ()",
+        "environment: 0 variables",
+        "arguments: 0",
+        "RUST_BACKTRACE: None",
+        "terminals: stdin false, stdout false, stderr false",
+    ] {
+        assert!(text.contains(seen), "{seen:?} not in {text}");
+    }
+    assert_eq!(
+        format!("{:?}", render_mode(&rt, &inside, "report", &[]).unwrap()),
+        text
+    );
+    // The panic hook reads the environment and writes to stderr.
+    for p in [&by_host, &inside] {
+        let e = render_mode(&rt, p, "panic", &[]).unwrap_err();
+        assert!(
+            matches!(&e, CallError::Trap(m) if m == "the plugin panicked"),
+            "{e:?}"
         );
     }
 }

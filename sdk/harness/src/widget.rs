@@ -44,6 +44,12 @@ impl Widget {
     /// `build.rs` builds the first-party plugins into, so their tests find
     /// them built, and never the directory of the `cargo test` running
     /// this, whose lock it holds. Each crate is built once per process.
+    ///
+    /// The linker stops at the core module, and the component is made from
+    /// it as deskhost's own plugins are (`deskhost-componentize`: the
+    /// standard streams, environment and terminals, which the host answers
+    /// with nothing, answered the same way inside the module), next to it
+    /// as `NAME.component.wasm`.
     pub fn build(crate_dir: impl AsRef<Path>) -> Result<Widget, Error> {
         static BUILT: OnceLock<Mutex<HashMap<PathBuf, Widget>>> = OnceLock::new();
         let crate_dir = crate_dir.as_ref();
@@ -62,7 +68,7 @@ impl Widget {
         let target_dir = env::var_os(TARGET_DIR_VAR)
             .map(PathBuf::from)
             .unwrap_or_else(|| root.join("target").join("wasm-plugins"));
-        let component = cargo_build(&crate_dir, &root, &target_dir)?;
+        let component = componentize(&cargo_build(&crate_dir, &root, &target_dir)?)?;
         let mut widget = Widget::load(&component, crate_dir.join("plugin.toml"))?;
         widget.cache_dir = target_dir.join("harness-cache");
         built.insert(crate_dir, widget.clone());
@@ -198,7 +204,23 @@ fn has_plugin_profile(root: &Path) -> bool {
         .is_some()
 }
 
-/// Builds the crate at `crate_dir`; returns its `.wasm` component.
+/// Makes the component of the core module the nested build linked at
+/// `module`, as deskhost's `build.rs` makes the first-party plugins' (the
+/// standard streams, environment and terminals answered inside it), and
+/// writes it next to it as `NAME.component.wasm`; returns its path.
+fn componentize(module: &Path) -> Result<PathBuf, Error> {
+    let fail = |e: &dyn std::fmt::Display| Error::Build(format!("{}: {e}", module.display()));
+    let bytes = std::fs::read(module).map_err(|e| fail(&e))?;
+    let component = deskhost_componentize::componentize(&bytes).map_err(|e| fail(&e))?;
+    let path = module.with_extension("component.wasm");
+    // Another test process may be writing the same crate's component.
+    let partial = module.with_extension(format!("component.wasm.{}", std::process::id()));
+    std::fs::write(&partial, component).map_err(|e| fail(&e))?;
+    std::fs::rename(&partial, &path).map_err(|e| fail(&e))?;
+    Ok(path)
+}
+
+/// Builds the crate at `crate_dir`; returns its linked core module.
 fn cargo_build(crate_dir: &Path, root: &Path, target_dir: &Path) -> Result<PathBuf, Error> {
     let manifest = crate_dir.join("Cargo.toml");
     let mut cmd = cargo();
@@ -210,6 +232,8 @@ fn cargo_build(crate_dir: &Path, root: &Path, target_dir: &Path) -> Result<PathB
             "--message-format",
             "json-render-diagnostics",
         ])
+        .arg("--config")
+        .arg(deskhost_componentize::cargo_config())
         .arg("--manifest-path")
         .arg(&manifest)
         .arg("--target-dir")
@@ -237,7 +261,7 @@ fn cargo_build(crate_dir: &Path, root: &Path, target_dir: &Path) -> Result<PathB
         .find(|f| f.extension().is_some_and(|e| e == "wasm"))
         .ok_or_else(|| {
             Error::Build(format!(
-                "building {} produced no .wasm component: is it a `cdylib` \
+                "building {} produced no .wasm module: is it a `cdylib` \
                  (`[lib] crate-type = [\"cdylib\"]`)?",
                 crate_dir.display()
             ))
