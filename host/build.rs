@@ -17,8 +17,8 @@
 //! missing. The linker stops at the core module, which
 //! `deskhost-componentize` makes the component of: first-party plugins with
 //! the standard streams, environment and terminals answered inside the
-//! module (a fifth off every call), test plugins as they are, so that the
-//! tests of the host's WASI surface keep reaching the host.
+//! module (a fifth or more off every call), test plugins as they are, so
+//! that the tests of the host's WASI surface keep reaching the host.
 
 use std::env;
 use std::fmt::Write as _;

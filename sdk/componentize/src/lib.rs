@@ -60,14 +60,22 @@ pub enum Error {
 
 /// Makes the component of the core `module` a plugin crate linked with
 /// [`LINK_ARG`], with the standard-stream, environment and terminal imports
-/// answered inside it (see the crate documentation).
+/// answered inside it (see the crate documentation). A component (a crate
+/// whose own configuration made the linker finish the job) is returned as
+/// it is.
 pub fn componentize(module: &[u8]) -> Result<Vec<u8>, Error> {
+    if Parser::is_component(module) {
+        return Ok(module.to_vec());
+    }
     encode(&answer_standard_io(module)?)
 }
 
 /// Makes the component of the core `module` as the Rust toolchain's linker
-/// would have, every import kept.
+/// would have, every import kept. A component is returned as it is.
 pub fn encode(module: &[u8]) -> Result<Vec<u8>, Error> {
+    if Parser::is_component(module) {
+        return Ok(module.to_vec());
+    }
     wit_component::ComponentEncoder::default()
         .validate(true)
         .module(module)
@@ -474,6 +482,20 @@ mod tests {
             let kept = answer_standard_io(&original).unwrap();
             assert!(matches!(kept, Cow::Borrowed(_)), "{other:?}");
         }
+    }
+
+    #[test]
+    fn a_module_becomes_a_component_and_a_component_stays_as_it_is() {
+        // No WIT metadata says where `log` comes from: encoding says so.
+        let original = module(&[("deskhost:plugin/log@0.1.1", "log", &[I, I, I], None)]);
+        let e = componentize(&original).unwrap_err();
+        assert!(matches!(e, Error::Encode(_)), "{e}");
+        // Answered, nothing is left to import.
+        let original = module(&[("wasi:cli/stderr@0.2.0", "get-stderr", &[], Some(I))]);
+        assert!(Parser::is_component(&componentize(&original).unwrap()));
+        let component = wasm_encoder::Component::new().finish();
+        assert_eq!(componentize(&component).unwrap(), component);
+        assert_eq!(encode(&component).unwrap(), component);
     }
 
     #[test]
