@@ -11,7 +11,8 @@
 //! that swallow what is written, and no terminal. Each imported interface
 //! still costs the host a component instance at every call: thirteen
 //! instances, nineteen functions and two helper modules for a widget that
-//! calls none of them, about a fifth of a pooled call (BENCHMARKS.md).
+//! calls none of them, about a fifth of a pooled call (BENCHMARKS.md). All
+//! but `exit` (one instance, one function) can be answered inside.
 //!
 //! [`componentize`] replaces those imports with functions inside the module
 //! that give exactly the host's answers, then encodes the component with
@@ -242,7 +243,7 @@ pub fn answer_standard_io(module: &[u8]) -> Result<Cow<'_, [u8]>, Error> {
                 Some((ty, answer?, types[ty as usize].as_ref()?.params().len()))
             })
             .collect(),
-        answered: imports.iter().map(|(_, a)| a.is_some()).collect(),
+        kept,
         next_import: 0,
     };
     let mut out = wasm_encoder::Module::new();
@@ -258,8 +259,9 @@ struct Rewriter {
     indices: Vec<u32>,
     /// Type, answer and parameter count of each answered import, in order.
     answers: Vec<(u32, Answer, usize)>,
-    /// Whether each imported function is answered.
-    answered: Vec<bool>,
+    /// How many imported functions stay imports: an import whose new index
+    /// is at least this is answered inside the module.
+    kept: u32,
     /// Imported functions seen so far.
     next_import: usize,
 }
@@ -279,8 +281,9 @@ impl Reencode for Rewriter {
         for import in imports {
             let (_, import) = import?;
             if let TypeRef::Func(_) | TypeRef::FuncExact(_) = import.ty {
+                let index = self.indices[self.next_import];
                 self.next_import += 1;
-                if self.answered[self.next_import - 1] {
+                if index >= self.kept {
                     continue;
                 }
             }
