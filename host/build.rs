@@ -44,6 +44,8 @@ fn main() {
         "sdk/wit-archive",
         "sdk/Cargo.toml",
         "Cargo.lock",
+        // The plugins' link arguments (their shadow stack's size).
+        ".cargo/config.toml",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
