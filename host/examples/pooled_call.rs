@@ -18,6 +18,7 @@ use std::time::Instant;
 
 use deskhost::contact_center::Simulator;
 use deskhost::embedded::EMBEDDED_PLUGINS;
+use deskhost::runtime::manifest::Manifest;
 use deskhost::runtime::{Call, Runtime, Services, setting_to_wit, types};
 use deskhost::store::SqliteStore;
 
@@ -34,7 +35,7 @@ fn main() -> anyhow::Result<()> {
     let id = std::env::args().nth(1).unwrap_or_else(|| "hello".into());
     let (manifest, embedded) = EMBEDDED_PLUGINS
         .iter()
-        .find(|(m, _)| m.contains(&format!("id = \"{id}\"")))
+        .find(|(m, _)| Manifest::parse(m, "embedded").is_ok_and(|m| m.id == id))
         .ok_or_else(|| anyhow::anyhow!("no embedded plugin `{id}`"))?;
     let other = std::env::args().nth(2).map(std::fs::read).transpose()?;
     let plugin = rt.load(manifest, other.as_deref().unwrap_or(embedded), &id)?;
