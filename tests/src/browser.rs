@@ -245,12 +245,21 @@ impl Chrome {
     /// The visible text of the page (read in one script, so a page that
     /// is being replaced cannot make it fail).
     pub async fn text(&self) -> String {
-        for _ in 0..20 {
+        self.text_of("body").await
+    }
+
+    /// The visible text of the first element matching the CSS `selector`,
+    /// waiting up to ten seconds for one. It is found and read in one
+    /// script, so an element that a live update replaces between the two
+    /// cannot make it fail (a found-then-read `Element` goes stale).
+    pub async fn text_of(&self, selector: &str) -> String {
+        for _ in 0..100 {
             if let Ok(v) = self
                 .client
                 .execute(
-                    "return document.body ? document.body.innerText : '';",
-                    vec![],
+                    "const e = document.querySelector(arguments[0]); \
+                     return e ? e.innerText : null;",
+                    vec![serde_json::json!(selector)],
                 )
                 .await
                 && let Some(text) = v.as_str()
@@ -259,7 +268,7 @@ impl Chrome {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("cannot read the page's text");
+        panic!("nothing matches `{selector}`, or its text cannot be read");
     }
 
     /// Waits until the page's visible text contains `needle`.

@@ -366,8 +366,8 @@ async fn live_updates_arrive_without_a_reload() {
     sign_in_to_station(&chrome, "supervisor@example.com", None).await;
     chrome.fill("Dial number/Extension", "+14155550106").await;
     chrome.click("Submit").await;
-    let ticker = "//section[@id='tile-ticker']";
-    let first = chrome.wait_for(ticker).await.text().await.unwrap();
+    let ticker = "section#tile-ticker";
+    let first = chrome.text_of(ticker).await;
     // A marker that a reload would wipe.
     chrome
         .client
@@ -377,7 +377,7 @@ async fn live_updates_arrive_without_a_reload() {
     let mut changed = false;
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let now = chrome.wait_for(ticker).await.text().await.unwrap();
+        let now = chrome.text_of(ticker).await;
         if now != first {
             changed = true;
             break;
