@@ -1,7 +1,8 @@
 //! Render-path benchmarks (results and how to run them: BENCHMARKS.md).
 //!
 //! - `widget/instantiate_render_hello`: one pooled instantiation of the
-//!   hello component plus its `render` call, in a fresh `Store`.
+//!   hello component plus its `render` call, in a fresh `Store` (the call
+//!   `--example pooled_call` makes).
 //! - `page/desktop_12_widgets_cold`: the page of 12 hello widgets
 //!   assembled for a viewer seen for the first time (`Desktop::page`): 12
 //!   sandboxed calls.
@@ -14,20 +15,18 @@
 //!   alternating batches, so that the ratio is not thrown off by the
 //!   machine getting busier between the two runs.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::Request;
 use criterion::{Criterion, criterion_group, criterion_main};
 use deskhost::app::{self, LayoutSource};
 use deskhost::auth::StationInput;
 use deskhost::config::HostConfig;
-use deskhost::contact_center::Simulator;
-use deskhost::embedded::EMBEDDED_PLUGINS;
-use deskhost::runtime::{Call, Runtime, Services, types};
-use deskhost::store::SqliteStore;
 use deskhost::web::{self, AppState, session};
 use tower::ServiceExt;
+
+#[path = "../examples/support/widget_call.rs"]
+mod widget_call;
+use widget_call::WidgetCall;
 
 fn twelve_widget_layout() -> String {
     let mut s = String::from("title = \"Bench desk\"\n");
@@ -82,48 +81,12 @@ fn sign_in(state: &AppState, email: &str) -> String {
 
 fn bench_widget(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let rt = Runtime::new(
-        &Default::default(),
-        Some(dir.path().join("cache")),
-        Services::without_sign_in(
-            Arc::new(SqliteStore::in_memory().unwrap()),
-            Arc::new(Simulator::new(7, deskhost::now_ms())),
-        ),
-    )
-    .unwrap();
-    let (manifest, wasm) = EMBEDDED_PLUGINS
-        .iter()
-        .find(|(m, _)| m.contains("\"hello\""))
-        .unwrap();
-    let plugin = rt.load(manifest, wasm, "embedded:hello").unwrap();
-    let ctx = types::Context {
-        user_id: "u".into(),
-        display_name: "Dana".into(),
-        role: types::Role::Supervisor,
-        team: Some("Sales".into()),
-        locale: "en-US".into(),
-        time_zone: "UTC".into(),
-    };
-    let settings = vec![
-        types::Setting {
-            name: "greeting".into(),
-            value: types::SettingValue::Text("Hello".into()),
-        },
-        types::Setting {
-            name: "show_details".into(),
-            value: types::SettingValue::Boolean(true),
-        },
-    ];
-    let call = Call {
-        widget: "w",
-        grants: Arc::from([]),
-        limits: rt.default_call_limits(),
-        context: &ctx,
-        settings: &settings,
-    };
+    let rt = widget_call::runtime(&dir.path().join("cache")).unwrap();
+    let widget = WidgetCall::load(&rt, "hello", None).unwrap();
+    let call = widget.call(&rt);
     c.benchmark_group("widget")
         .bench_function("instantiate_render_hello", |b| {
-            b.iter(|| rt.render(&plugin, &call).unwrap())
+            b.iter(|| rt.render(&widget.plugin, &call).unwrap())
         });
 }
 
