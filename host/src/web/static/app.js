@@ -93,8 +93,11 @@ document.addEventListener("submit", (ev) => {
 
 // A tile's new markup replaces the old; a keyboard user keeps their place:
 // the focus moves to the same control in the new tile (same id, or same
-// name and value, or the same position), else to the tile itself.
-function replaceTile(old, fresh) {
+// name and value, or the same position), else to the tile itself. With
+// `keepEdits` (a live update, not the answer to an action), choices made in
+// the old tile and not yet sent (a filter chosen, then the focus moved on
+// to Apply) are carried over, so fresh figures never undo them.
+function replaceTile(old, fresh, keepEdits = false) {
   const active = document.activeElement;
   let key = null;
   if (active && old.contains(active)) {
@@ -102,7 +105,9 @@ function replaceTile(old, fresh) {
     key = { id: active.id, name: active.getAttribute("name"), value: active.getAttribute("value"),
             tag: active.tagName, index: focusable.indexOf(active) };
   }
+  const edits = keepEdits ? pendingEdits(old) : [];
   old.replaceWith(fresh);
+  carryOver(edits, fresh);
   tickDurations();
   updateBanner();
   if (!key) return;
@@ -117,6 +122,43 @@ function replaceTile(old, fresh) {
 }
 
 const FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea, [tabindex]";
+
+// The form controls of `tile` whose value differs from what the server
+// rendered, as [name, type, value, checked] to find them again.
+function pendingEdits(tile) {
+  const edits = [];
+  for (const el of tile.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+    const name = el.getAttribute("name");
+    if (!name) continue;
+    if (el.matches("input[type=checkbox], input[type=radio]")) {
+      if (el.checked !== el.defaultChecked) edits.push([name, el.type, el.value, el.checked]);
+    } else if (el.tagName === "SELECT") {
+      if ([...el.options].some((o) => o.selected !== o.defaultSelected)) {
+        edits.push([name, "select", el.value, null]);
+      }
+    } else if (el.value !== el.defaultValue) {
+      edits.push([name, el.type, el.value, null]);
+    }
+  }
+  return edits;
+}
+
+// Applies `edits` (from `pendingEdits`) to the same controls in `tile`;
+// a choice the new markup no longer offers is dropped.
+function carryOver(edits, tile) {
+  for (const [name, type, value, checked] of edits) {
+    for (const el of tile.querySelectorAll("input, select, textarea")) {
+      if (el.getAttribute("name") !== name) continue;
+      if (checked !== null) {
+        if (el.type === type && el.value === value) el.checked = checked;
+      } else if (type === "select") {
+        if (el.tagName === "SELECT" && [...el.options].some((o) => o.value === value)) el.value = value;
+      } else if (el.type === type) {
+        el.value = value;
+      }
+    }
+  }
+}
 
 // Selects marked data-autosubmit (the agent state) submit when a choice is
 // made with the mouse. Arrow keys on a closed select change its value too,
@@ -197,7 +239,7 @@ function openEvents(renderedAt) {
     const tmp = document.createElement("template");
     tmp.innerHTML = data.html.trim();
     const fresh = tmp.content.firstElementChild;
-    if (fresh) replaceTile(old, fresh);
+    if (fresh) replaceTile(old, fresh, true);
   });
 }
 
