@@ -271,6 +271,28 @@ impl Chrome {
         panic!("nothing matches `{selector}`, or its text cannot be read");
     }
 
+    /// Waits (up to ten seconds) until the page shown now has its live
+    /// stream open: a page that was loaded before (set a marker on
+    /// `window`) or is loading does not count.
+    pub async fn wait_live(&self) {
+        for _ in 0..100 {
+            let open = self
+                .client
+                .execute(
+                    "return document.readyState === 'complete' && !window.deskhostMarker \
+                     && typeof events !== 'undefined' && events !== null \
+                     && events.readyState === EventSource.OPEN;",
+                    vec![],
+                )
+                .await;
+            if open.is_ok_and(|v| v == serde_json::json!(true)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page's live stream never opened");
+    }
+
     /// Waits until the page's visible text contains `needle`.
     pub async fn wait_text(&self, needle: &str) {
         for _ in 0..100 {

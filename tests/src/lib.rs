@@ -158,23 +158,31 @@ impl TestServer {
     }
 
     /// The six-digit code of the latest reset mail to `to` in the outbox.
+    /// The mails to `to` are taken out of the outbox: two mails written in
+    /// the same instant cannot be told apart by their times, so the next
+    /// call sees only mails sent after this one.
     pub fn reset_code(&self, to: &str) -> String {
-        let mut mails: Vec<(std::time::SystemTime, String)> =
+        let mut mails: Vec<(std::time::SystemTime, PathBuf, String)> =
             std::fs::read_dir(self.data_dir().join("outbox"))
                 .unwrap()
                 .flatten()
                 .map(|e| {
                     (
                         e.metadata().unwrap().modified().unwrap(),
+                        e.path(),
                         std::fs::read_to_string(e.path()).unwrap(),
                     )
                 })
-                .filter(|(_, text)| text.contains(&format!("To: {to}")))
+                .filter(|(_, _, text)| text.contains(&format!("To: {to}")))
                 .collect();
         mails.sort();
-        let (_, text) = mails.last().unwrap_or_else(|| panic!("no mail to {to}"));
+        let (_, _, text) = mails.last().unwrap_or_else(|| panic!("no mail to {to}"));
         let at = text.find("code is ").expect("a code in the mail") + "code is ".len();
-        text[at..at + 6].to_owned()
+        let code = text[at..at + 6].to_owned();
+        for (_, path, _) in &mails {
+            std::fs::remove_file(path).unwrap();
+        }
+        code
     }
 
     /// GETs `path` without signing in and returns (status, body).

@@ -145,6 +145,19 @@ impl OidcProvider {
             .collect()
     }
 
+    /// [`Self::grants`] once `done` holds for them (their lines are read
+    /// from the provider's output on another thread, so they can come a
+    /// little after the answer), waiting up to five seconds, then a fifth
+    /// of a second more for any line that should not be there.
+    pub async fn grants_when(&self, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !done(&self.grants()) && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        self.grants()
+    }
+
     /// How many tokens were revoked at the revocation endpoint so far.
     pub fn revocations(&self) -> usize {
         self.lines

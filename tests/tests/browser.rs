@@ -263,8 +263,7 @@ async fn a_second_browser_gets_continue_and_the_first_is_told_it_moved() {
     first.fill("Dial number/Extension", "+14155550101").await;
     first.click("Submit").await;
     first.wait_text("Agent states").await;
-    // Give the first window's live stream time to connect.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    first.wait_live().await;
 
     let second = Chrome::open(&server.url, Options::default()).await;
     sign_in_to_station(&second, "supervisor@example.com", None).await;
@@ -276,13 +275,19 @@ async fn a_second_browser_gets_continue_and_the_first_is_told_it_moved() {
         )
         .await;
     second.screenshot("window-prompt").await;
+    // A marker that the reload after Continue wipes.
+    second
+        .client
+        .execute("window.deskhostMarker = 1; return null;", vec![])
+        .await
+        .unwrap();
     second.click("Continue").await;
     first
         .wait_for("//dialog[@open]//p[contains(., 'Your session moved to another window.')]")
         .await;
     first.screenshot("window-moved").await;
     // The second window is live now: no prompt after its reload.
-    second.wait_text("Agent states").await;
+    second.wait_live().await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(!second.shown("//dialog[@open]").await);
     first.close().await;
