@@ -21,6 +21,17 @@ pub fn layout(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Replaces the file at `path` with `contents` in one step (written among
+/// the system's temporary files, where the test's directories are too,
+/// then renamed over it), as editors save: a watcher never sees the file
+/// empty or half written, which `std::fs::write` (truncate, then write)
+/// can show it on a busy machine.
+pub fn replace_file(path: &Path, contents: impl AsRef<[u8]>) {
+    let mut tmp = tempfile::NamedTempFile::new().unwrap();
+    std::io::Write::write_all(&mut tmp, contents.as_ref()).unwrap();
+    tmp.persist(path).unwrap();
+}
+
 /// Layouts shipped in `layouts/`.
 pub fn shipped_layout(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use deskhost::embedded::TEST_PLUGINS_DIR;
-use deskhost_e2e::TestServer;
+use deskhost_e2e::{TestServer, replace_file};
 
 const LAYOUT: &str = r#"title = "Reload desk"
 
@@ -76,13 +76,12 @@ async fn edits_go_live_bad_ones_are_kept_out_and_deleting_keeps_the_last_good() 
     assert!(!page.contains("id=\"banner\" role=\"status\" hidden"));
 
     // A valid change goes live, and fixing the widget clears the banner.
-    std::fs::write(
+    replace_file(
         &s.layout,
         LAYOUT
             .replace("Reload desk", "Reload desk v2")
             .replace("\"error\"", "\"ok\""),
-    )
-    .unwrap();
+    );
     let status = reloads(&server, 1).await;
     assert!(status.applied, "{status:?}");
     let (_, page) = dana.get("/").await;
@@ -94,7 +93,7 @@ async fn edits_go_live_bad_ones_are_kept_out_and_deleting_keeps_the_last_good() 
     assert!(page.contains("id=\"banner\" role=\"status\" hidden"));
 
     // An invalid change is reported with its position and kept out.
-    std::fs::write(&s.layout, LAYOUT.replace("column = 1", "colum = 1")).unwrap();
+    replace_file(&s.layout, LAYOUT.replace("column = 1", "colum = 1"));
     let status = reloads(&server, 2).await;
     assert!(!status.applied);
     let report = status.problems.join("\n");
@@ -132,7 +131,7 @@ async fn a_broken_plugin_is_refused_and_a_good_one_goes_live() {
     let good = std::fs::read(&wasm).unwrap();
     let mut dana = server.supervisor().await;
 
-    std::fs::write(&wasm, b"not a component").unwrap();
+    replace_file(&wasm, b"not a component");
     let status = reloads(&server, 1).await;
     assert!(!status.applied);
     assert!(
@@ -148,7 +147,7 @@ async fn a_broken_plugin_is_refused_and_a_good_one_goes_live() {
         "old plugin keeps serving"
     );
 
-    std::fs::write(&wasm, &good).unwrap();
+    replace_file(&wasm, &good);
     let status = reloads(&server, 2).await;
     assert!(status.applied, "{status:?}");
 }
@@ -156,7 +155,7 @@ async fn a_broken_plugin_is_refused_and_a_good_one_goes_live() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quarantined_widget_recovers_when_a_fixed_version_is_installed() {
     let s = setup();
-    std::fs::write(&s.layout, LAYOUT.replace("\"error\"", "\"trap\"")).unwrap();
+    replace_file(&s.layout, LAYOUT.replace("\"error\"", "\"trap\""));
     let server = TestServer::start_config(vec![s.layout.clone()], vec![s.plugins.clone()]).await;
     // Three viewers in a row see it crash; the fourth finds it paused.
     for who in ["sup1", "sup2", "sup3"] {
@@ -218,11 +217,10 @@ async fn open_pages_are_told_to_refresh_when_the_structure_changes() {
         .unwrap()
         .unwrap();
     assert!(String::from_utf8_lossy(&first).contains("event: tile"));
-    std::fs::write(
+    replace_file(
         &s.layout,
         LAYOUT.replace("title = \"One\"", "title = \"Renamed\""),
-    )
-    .unwrap();
+    );
     let mut seen = String::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while !seen.contains("event: reload") {
@@ -295,7 +293,7 @@ async fn the_status_page_shows_admins_what_is_served_and_what_went_wrong() {
     assert!(counts[2]["errors"].as_u64().unwrap() >= 1, "{counts}");
 
     // A rejected change: the diagnostics, and the file that is not served.
-    std::fs::write(&s.layout, LAYOUT.replace("column = 1", "colum = 1")).unwrap();
+    replace_file(&s.layout, LAYOUT.replace("column = 1", "colum = 1"));
     reloads(&server, 1).await;
     let (_, page) = dana.get("/admin/status").await;
     assert!(
