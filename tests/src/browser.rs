@@ -6,6 +6,7 @@
 //! `chromium-driver`); when they are missing and the tests run as root,
 //! they are installed with apt-get, as `.ci/run` does.
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -92,6 +93,22 @@ pub struct Chrome {
     _slot: tokio::sync::SemaphorePermit<'static>,
 }
 
+/// Starts a chromedriver on a free port, in a process group of its own so
+/// that the Chromium it starts can be stopped with it.
+fn spawn_driver(time_zone: &str) -> (Child, u16) {
+    let port = free_port();
+    let driver = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        // Chromium, started by chromedriver, takes its zone from TZ.
+        .env("TZ", time_zone)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start chromedriver");
+    (driver, port)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -105,15 +122,7 @@ impl Chrome {
     pub async fn open(base: &str, options: Options) -> Chrome {
         ensure_chromium();
         let slot = slots().acquire().await.unwrap();
-        let port = free_port();
-        let driver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            // Chromium, started by chromedriver, takes its zone from TZ.
-            .env("TZ", options.time_zone)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
+        let (mut driver, mut port) = spawn_driver(options.time_zone);
         let mut args = vec![
             "--headless=new".to_owned(),
             "--no-sandbox".to_owned(),
@@ -137,12 +146,19 @@ impl Chrome {
             "goog:chromeOptions".into(),
             serde_json::json!({ "binary": CHROMIUM, "args": args }),
         );
-        let url = format!("http://127.0.0.1:{port}");
         let mut last = None;
         for _ in 0..50 {
+            if let Ok(Some(status)) = driver.try_wait() {
+                // Most likely the port was taken between `free_port` and
+                // chromedriver binding it: start another on a new port.
+                last = Some(format!("chromedriver on port {port} exited: {status}"));
+                (driver, port) = spawn_driver(options.time_zone);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
             match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
                 .capabilities(caps.clone())
-                .connect(&url)
+                .connect(&format!("http://127.0.0.1:{port}"))
                 .await
             {
                 Ok(client) => {
@@ -154,7 +170,7 @@ impl Chrome {
                     };
                 }
                 Err(e) => {
-                    last = Some(e);
+                    last = Some(e.to_string());
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
@@ -316,16 +332,23 @@ impl Chrome {
     }
 
     /// Closes the browser and its driver.
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        // Drop stops what is left of the driver's process group.
     }
 }
 
 impl Drop for Chrome {
+    /// Stops chromedriver and every Chromium process it started, also when
+    /// a test panicked before `close`: Chromium is in the driver's
+    /// process group, and would otherwise outlive the test binary.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
+        let _ = self.driver.wait();
     }
 }
 
