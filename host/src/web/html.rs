@@ -95,6 +95,30 @@ fn task_list(own: &OwnState, now_ms: u64) -> Markup {
     }
 }
 
+/// Text escaped as maud escapes it (`&`, `<`, `>` and `"`), written in
+/// runs between the characters that need escaping; maud's own escaping
+/// pushes each byte on its own, which cost a twelfth of a signed-in page
+/// (BENCHMARKS.md). For the text every page request writes.
+pub(crate) struct Text<'a>(pub &'a str);
+
+impl maud::Render for Text<'_> {
+    fn render_to(&self, out: &mut String) {
+        html_escape::encode_double_quoted_attribute_to_string(self.0, out);
+    }
+}
+
+/// Reserves room for `.0` more bytes in the buffer it is rendered into:
+/// put first in a template whose size is known better than maud's guess
+/// (the size of the template's source), it saves growing the buffer, and
+/// copying it, as tiles are added.
+struct Reserve(usize);
+
+impl maud::Render for Reserve {
+    fn render_to(&self, out: &mut String) {
+        out.reserve(self.0);
+    }
+}
+
 fn initials(name: &str) -> String {
     name.split_whitespace()
         .filter_map(|w| w.chars().next())
@@ -220,19 +244,20 @@ pub fn page(
         Some(url) => std::borrow::Cow::Owned(url),
         None => std::borrow::Cow::Borrowed(assets.logo_url.as_str()),
     };
-    let csrf_html = maud::Render::render(frame.csrf.as_str());
+    let csrf_html = maud::Render::render(&Text(&frame.csrf));
     html! {
+        (Reserve(PAGE_FRAME_BYTES + page.tiles.iter().map(tile_len_hint).sum::<usize>()))
         (DOCTYPE)
         html lang="en" {
             (head(assets, &format!("{} · {}", page.title, layout.title), Some(&frame.csrf)))
-            body data-events={ "/events?page=" (page.id) } data-rendered-at=(now_ms) data-telephony=[frame.desktop_telephony.then_some("desktop")] {
+            body data-events={ "/events?page=" (Text(&page.id)) } data-rendered-at=(now_ms) data-telephony=[frame.desktop_telephony.then_some("desktop")] {
                 a.skip href="#main" { "Skip to content" }
                 header.topbar {
-                    a.brand href="/" { img src=(logo) alt=""; span { (layout.title) } }
+                    a.brand href="/" { img src=(Text(&logo)) alt=""; span { (Text(&layout.title)) } }
                     nav aria-label="Pages" {
                         ul {
                             @for (id, title) in &page.nav {
-                                li { a href=(PageHref(id)) aria-current=[(id == &page.id).then_some("page")] { (title) } }
+                                li { a href=(PageHref(id)) aria-current=[(id == &page.id).then_some("page")] { (Text(title)) } }
                             }
                         }
                     }
@@ -241,13 +266,13 @@ pub fn page(
                         (state_selector(own, &frame.idle_reasons, &frame.csrf, &page.id))
                     }
                     details.profile {
-                        summary aria-label={ "Profile: " (viewer.display_name) } {
-                            span.avatar aria-hidden="true" { (initials(&viewer.display_name)) }
-                            span.name { (viewer.display_name) }
+                        summary aria-label={ "Profile: " (Text(&viewer.display_name)) } {
+                            span.avatar aria-hidden="true" { (Text(&initials(&viewer.display_name))) }
+                            span.name { (Text(&viewer.display_name)) }
                         }
                         div.profile-menu {
-                            p { strong { (viewer.display_name) } }
-                            p.note { (crate::auth::role_label(viewer.role)) @if let Some(t) = &viewer.team { " · " (t) } }
+                            p { strong { (Text(&viewer.display_name)) } }
+                            p.note { (crate::auth::role_label(viewer.role)) @if let Some(t) = &viewer.team { " · " (Text(t)) } }
                             p { a href="/profile" { "Profile settings" } }
                             @if frame.admin {
                                 p { a href="/admin/status" { "Status" } }
@@ -260,7 +285,7 @@ pub fn page(
                     }
                 }
                 @if let Some(n) = &frame.notice {
-                    div.notice role="alert" { p { (n) } }
+                    div.notice role="alert" { p { (Text(n)) } }
                 }
                 div.notice id="telephony-alert" role="alert" hidden {}
                 dialog.window-prompt id="window-prompt" aria-labelledby="window-prompt-title" {
@@ -278,7 +303,7 @@ pub fn page(
                 }
                 div.workspace {
                     main id="main" {
-                        h1 { (page.title) }
+                        h1 { (Text(&page.title)) }
                         div.grid {
                             @for t in &page.tiles {
                                 (TileOnPage { tile: t, csrf: &frame.csrf, csrf_html: &csrf_html, now_ms })
@@ -295,6 +320,22 @@ pub fn page(
     }
 }
 
+/// Room for a page's HTML besides its tiles (head, header, dialogs,
+/// banner and task list: about 6 KiB with a long task list).
+const PAGE_FRAME_BYTES: usize = 8 << 10;
+
+/// Room for `tile` on its page: the size of its kept HTML with the CSRF
+/// token, or a guess for a tile made from scratch.
+fn tile_len_hint(tile: &Tile) -> usize {
+    match &tile.result {
+        Ok(view) => match view.html.get() {
+            Some(Some(kept)) => kept.before_csrf.len() + kept.after_csrf.len() + 64,
+            _ => 2 << 10,
+        },
+        Err(_) => 1 << 10,
+    }
+}
+
 /// A page's address: `/` for the home page, else `/pages/{id}`.
 struct PageHref<'a>(&'a str);
 
@@ -304,7 +345,7 @@ impl maud::Render for PageHref<'_> {
             out.push('/');
         } else {
             out.push_str("/pages/");
-            maud::Render::render_to(self.0, out);
+            maud::Render::render_to(&Text(self.0), out);
         }
     }
 }
@@ -344,13 +385,13 @@ pub fn head(assets: &Assets, title: &str, csrf: Option<&str>) -> Markup {
         head {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
-            title { (title) }
-            link rel="stylesheet" href=(assets.css_url);
-            link rel="icon" href=(assets.logo_url);
+            title { (Text(title)) }
+            link rel="stylesheet" href=(Text(&assets.css_url));
+            link rel="icon" href=(Text(&assets.logo_url));
             @if let Some(token) = csrf {
-                meta name="csrf-token" content=(token);
+                meta name="csrf-token" content=(Text(token));
             }
-            script src=(assets.js_url) defer {}
+            script src=(Text(&assets.js_url)) defer {}
         }
     }
 }
@@ -381,6 +422,17 @@ mod tests {
     use crate::desktop::{AssembledPage, RenderedView, Tile};
     use crate::layout::{Limits, Role, Visibility, Widget};
     use crate::runtime::types::{Block, View};
+
+    proptest::proptest! {
+        /// `Text` escapes exactly as maud does, for any text (markup,
+        /// quotes, multi-byte characters).
+        #[test]
+        fn text_escapes_as_maud_does(s in ".*|[<>&\"'a é😀]*") {
+            let mut ours = String::new();
+            maud::Render::render_to(&Text(&s), &mut ours);
+            proptest::prop_assert_eq!(ours, maud::Render::render(s.as_str()).into_string());
+        }
+    }
 
     fn viewer() -> Viewer {
         Viewer {
