@@ -4,14 +4,18 @@
 //! live connections (live).
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{OnceLock, RwLock};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tower_layer::Layer;
+use tower_service::Service;
 
 use super::AppState;
 
@@ -59,16 +63,74 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
-/// Counts each request by route and status, and times it.
-pub async fn track(req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let started = Instant::now();
-    let res = next.run(req).await;
-    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    let (requests, seconds) = route_metrics(route, res.status().as_u16());
-    requests.increment(1);
-    seconds.record(started.elapsed().as_secs_f64());
-    res
+/// Counts each request by route and status, and times it (a route
+/// layer: the route is known). A plain tower layer rather than
+/// `middleware::from_fn`, which clones the boxed route service and boxes
+/// a future on every request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TrackLayer;
+
+impl<S> Layer<S> for TrackLayer {
+    type Service = Track<S>;
+
+    fn layer(&self, inner: S) -> Track<S> {
+        Track { inner }
+    }
+}
+
+/// The service [`TrackLayer`] wraps a route in.
+#[derive(Debug, Clone)]
+pub struct Track<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for Track<S>
+where
+    S: Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Tracked<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let route = req.extensions().get::<MatchedPath>().cloned();
+        Tracked {
+            started: Instant::now(),
+            inner: self.inner.call(req),
+            route,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request's response on its way: counted and timed when ready.
+    pub struct Tracked<F> {
+        #[pin]
+        inner: F,
+        route: Option<MatchedPath>,
+        started: Instant,
+    }
+}
+
+impl<F, E> Future for Tracked<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let res = std::task::ready!(this.inner.poll(cx))?;
+        let route = this.route.as_ref().map_or("unmatched", MatchedPath::as_str);
+        let (requests, seconds) = route_metrics(route, res.status().as_u16());
+        requests.increment(1);
+        seconds.record(this.started.elapsed().as_secs_f64());
+        Poll::Ready(Ok(res))
+    }
 }
 
 /// The request counter and latency histogram of `route` answering

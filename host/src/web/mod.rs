@@ -20,10 +20,12 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use tower::ServiceBuilder;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
 
 use arc_swap::ArcSwap;
 
@@ -67,7 +69,7 @@ impl AppState {
 
 /// The router.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/", get(home))
         .route("/pages/{page}", get(page))
         .route("/widgets/{widget}/action", post(action))
@@ -80,11 +82,17 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-in/back", post(signin::back))
         .route("/sign-in/password", post(signin::password))
         .route("/sign-in/forgot", post(signin::forgot))
-        .route("/sign-in/reset", get(signin::reset_form).post(signin::reset))
+        .route(
+            "/sign-in/reset",
+            get(signin::reset_form).post(signin::reset),
+        )
         .route("/station", get(signin::station_form).post(signin::station))
         .route("/sign-out", post(signin::sign_out))
         .route("/profile", get(profile::show))
-        .route("/profile/collaboration/{plugin}/retry", post(profile::retry))
+        .route(
+            "/profile/collaboration/{plugin}/retry",
+            post(profile::retry),
+        )
         .route(
             "/profile/collaboration/{plugin}/disconnect",
             post(profile::disconnect),
@@ -96,12 +104,38 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/static/{file}", get(static_file))
         .fallback(not_found)
-        .route_layer(middleware::from_fn(metrics::track))
-        .layer(middleware::from_fn(security_headers))
+        .route_layer(metrics::TrackLayer);
+    // The default Content-Security-Policy, made once and kept for the life
+    // of the process, so each response only copies a pointer.
+    static DEFAULT_CSP: std::sync::LazyLock<HeaderValue> =
+        std::sync::LazyLock::new(|| HeaderValue::from_static(content_security_policy(&[]).leak()));
+    // One stack of plain tower layers (axum boxes each `layer` call's
+    // service, and `from_fn` clones the route on every request): a span
+    // per request, then the headers every response carries: the default
+    // policy unless the handler set its own, no MIME sniffing, no
+    // referrer to other sites, no framing.
+    router
         .layer(
-            tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-            }),
+            ServiceBuilder::new()
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                }))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CONTENT_SECURITY_POLICY,
+                    DEFAULT_CSP.clone(),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("same-origin"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_FRAME_OPTIONS,
+                    HeaderValue::from_static("DENY"),
+                )),
         )
         .with_state(state)
 }
@@ -146,29 +180,6 @@ pub fn content_security_policy(form_origins: &[String]) -> String {
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; \
          object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action {form_action}"
     )
-}
-
-async fn security_headers(req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        // The same for every response: made once, and kept for the life
-        // of the process, so each response only copies a pointer.
-        static DEFAULT_CSP: std::sync::LazyLock<HeaderValue> = std::sync::LazyLock::new(|| {
-            HeaderValue::from_static(content_security_policy(&[]).leak())
-        });
-        h.insert(header::CONTENT_SECURITY_POLICY, DEFAULT_CSP.clone());
-    }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    res
 }
 
 pub(crate) fn bad_request(state: &AppState, message: &str) -> Response {
