@@ -180,6 +180,44 @@ async fn pages_forbid_inline_script_and_style() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_carries_the_security_headers_and_one_policy() {
+    let server = TestServer::start(&layout("hostile.toml")).await;
+    let mut dana = server.supervisor().await;
+    let (_, page) = dana.get("/").await;
+    let stylesheet = page
+        .split("rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page links its stylesheet")
+        .to_owned();
+    // A page, a side page with its own policy, the sign-in page, a static
+    // file and an unknown address.
+    for path in ["/", "/profile", "/sign-in", &stylesheet, "/no-such-page"] {
+        let res = dana
+            .client
+            .get(format!("{}{path}", server.url))
+            .send()
+            .await
+            .unwrap();
+        let h = res.headers();
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("referrer-policy", "same-origin"),
+            ("x-frame-options", "DENY"),
+        ] {
+            assert_eq!(h[name], value, "{name} of {path}");
+        }
+        let policies: Vec<_> = h.get_all("content-security-policy").iter().collect();
+        assert_eq!(policies.len(), 1, "{path}: {policies:?}");
+        let policy = policies[0].to_str().unwrap();
+        assert!(
+            policy.contains("frame-ancestors 'none'") && policy.contains("form-action 'self'"),
+            "{path}: {policy}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_widget_that_keeps_crashing_is_paused() {
     let server = TestServer::start(&layout("hostile.toml")).await;
     // Three viewers in a row see the trapping widget fail...
