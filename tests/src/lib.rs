@@ -358,13 +358,18 @@ impl Browser {
 
     /// GETs `path` without following a redirect.
     pub async fn get_once(&mut self, path: &str) -> Answer {
-        let res = self
-            .client
+        let res = self.response(path).await;
+        self.answer(res).await
+    }
+
+    /// GETs `path` without following a redirect, and returns the whole
+    /// response, headers included.
+    pub async fn response(&self, path: &str) -> reqwest::Response {
+        self.client
             .get(format!("{}{path}", self.base))
             .send()
             .await
-            .unwrap();
-        self.answer(res).await
+            .unwrap()
     }
 
     /// POSTs a form to `path`, adding the CSRF token.

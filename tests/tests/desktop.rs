@@ -160,12 +160,7 @@ async fn demo_layout_serves_the_widgets_and_assets() {
 async fn pages_forbid_inline_script_and_style() {
     let server = TestServer::start(&layout("hostile.toml")).await;
     let dana = server.supervisor().await;
-    let res = dana
-        .client
-        .get(format!("{}/", server.url))
-        .send()
-        .await
-        .unwrap();
+    let res = dana.response("/").await;
     let csp = res.headers()["content-security-policy"]
         .to_str()
         .unwrap()
@@ -193,12 +188,7 @@ async fn every_response_carries_the_security_headers_and_one_policy() {
     // A page, a side page with its own policy, the sign-in page, a static
     // file and an unknown address.
     for path in ["/", "/profile", "/sign-in", &stylesheet, "/no-such-page"] {
-        let res = dana
-            .client
-            .get(format!("{}{path}", server.url))
-            .send()
-            .await
-            .unwrap();
+        let res = dana.response(path).await;
         let h = res.headers();
         for (name, value) in [
             ("x-content-type-options", "nosniff"),
