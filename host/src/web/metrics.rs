@@ -14,8 +14,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use tower_layer::Layer;
-use tower_service::Service;
+use tower::{Layer, Service};
 
 use super::AppState;
 
